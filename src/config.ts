@@ -1,0 +1,277 @@
+import { z } from 'zod';
+import { routePath, routes } from './routes';
+
+/**
+ * Settings, read and validated once at start-up. Every problem is collected and reported in one
+ * error, so a deployment is fixed in one pass rather than one restart per typo.
+ */
+
+export type Credential =
+  | { kind: 'secret'; clientSecret: string }
+  | { kind: 'certificate'; certificatePath: string }
+  | { kind: 'managedIdentity'; managedIdentityClientId: string };
+
+export type StorageSettings =
+  | { kind: 'connectionString'; connectionString: string }
+  | { kind: 'tableEndpoint'; tableEndpoint: string };
+
+export interface AuthConfig {
+  clientId: string;
+  /** The tenant segment of the authority: a tenant id, a domain, or organizations/common. */
+  tenant: string;
+  /** Authority URL without a trailing slash, e.g. https://login.microsoftonline.com/<tenant>. */
+  authority: string;
+  credential: Credential;
+  redirectUri: URL;
+  postLogoutRedirectUri: URL;
+  allowedTenants: readonly string[];
+  allowedRedirectOrigins: readonly string[];
+  scopes: readonly string[];
+  storage: StorageSettings;
+  flowTtlSeconds: number;
+  sessionIdleSeconds: number;
+  sessionAbsoluteSeconds: number;
+}
+
+/** Every setting the app reads (SPEC, Settings). */
+export const SETTING_NAMES = [
+  'AUTH_CLIENT_ID',
+  'AUTH_TENANT_ID',
+  'AUTH_AUTHORITY',
+  'AUTH_CLIENT_SECRET',
+  'AUTH_CLIENT_CERTIFICATE_PATH',
+  'AUTH_MANAGED_IDENTITY_CLIENT_ID',
+  'AUTH_REDIRECT_URI',
+  'AUTH_POST_LOGOUT_REDIRECT_URI',
+  'AUTH_ALLOWED_TENANTS',
+  'AUTH_ALLOWED_REDIRECT_ORIGINS',
+  'AUTH_SCOPES',
+  'AUTH_STORAGE_CONNECTION_STRING',
+  'AUTH_STORAGE_TABLE_ENDPOINT',
+  'AUTH_FLOW_TTL_SECONDS',
+  'AUTH_SESSION_IDLE_SECONDS',
+  'AUTH_SESSION_ABSOLUTE_SECONDS',
+] as const;
+
+export const DEFAULT_SCOPES = ['openid', 'profile', 'email', 'offline_access'] as const;
+const MULTI_TENANT_SEGMENTS = new Set(['organizations', 'common', 'consumers']);
+const DEFAULT_LOCAL_PORT = 7071;
+
+export class ConfigError extends Error {
+  constructor(readonly problems: readonly string[]) {
+    super(`Invalid settings (${problems.length}):\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+    this.name = 'ConfigError';
+  }
+}
+
+const optionalText = z
+  .string()
+  .transform((s) => s.trim())
+  .optional()
+  .transform((s) => (s ? s : undefined));
+
+const httpsUrl = z.url({ protocol: /^https$/, message: 'must be an https URL' });
+const httpUrl = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' });
+const seconds = (fallback: number) =>
+  z.coerce
+    .number({ message: 'must be a whole number of seconds' })
+    .int('must be a whole number of seconds')
+    .min(10, 'must be at least 10 seconds')
+    .max(31 * 24 * 3600, 'must be at most 31 days')
+    .default(fallback);
+const commaList = optionalText.transform((s) =>
+  s
+    ? s
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean)
+    : [],
+);
+
+const settingsSchema = z.object({
+  AUTH_CLIENT_ID: z.string({ message: 'is required' }).trim().min(1, 'is required'),
+  AUTH_TENANT_ID: optionalText.pipe(
+    z
+      .string()
+      .regex(/^[A-Za-z0-9.-]+$/, 'must be a tenant id or domain')
+      .optional(),
+  ),
+  AUTH_AUTHORITY: optionalText.pipe(httpsUrl.optional()),
+  AUTH_CLIENT_SECRET: optionalText,
+  AUTH_CLIENT_CERTIFICATE_PATH: optionalText,
+  AUTH_MANAGED_IDENTITY_CLIENT_ID: optionalText,
+  AUTH_REDIRECT_URI: optionalText.pipe(httpUrl.optional()),
+  AUTH_POST_LOGOUT_REDIRECT_URI: optionalText.pipe(httpUrl.optional()),
+  AUTH_ALLOWED_TENANTS: commaList,
+  AUTH_ALLOWED_REDIRECT_ORIGINS: commaList,
+  AUTH_SCOPES: commaList.transform((s) => s.flatMap((x) => x.split(/\s+/)).filter(Boolean)),
+  AUTH_STORAGE_CONNECTION_STRING: optionalText,
+  AUTH_STORAGE_TABLE_ENDPOINT: optionalText.pipe(httpUrl.optional()),
+  AUTH_FLOW_TTL_SECONDS: optionalText.pipe(seconds(600)),
+  AUTH_SESSION_IDLE_SECONDS: optionalText.pipe(seconds(3600)),
+  AUTH_SESSION_ABSOLUTE_SECONDS: optionalText.pipe(seconds(28800)),
+});
+
+type Env = Readonly<Record<string, string | undefined>>;
+
+/** Reads and validates every setting; throws one ConfigError naming every problem. */
+export function loadConfig(env: Env): AuthConfig {
+  const parsed = settingsSchema.safeParse(env);
+  const problems: string[] = [];
+  if (!parsed.success) {
+    for (const issue of parsed.error.issues) {
+      problems.push(`${String(issue.path[0] ?? 'settings')} ${issue.message}`);
+    }
+  }
+  // Cross-setting checks run on whatever parsed, so one pass reports everything.
+  const s = parsed.success ? parsed.data : partialParse(env);
+
+  const authority = resolveAuthority(s, problems);
+  const tenant = authority ? tenantOf(authority) : '';
+  const credential = resolveCredential(s, problems);
+  const storage = resolveStorage(s, problems);
+  const redirectUri = new URL(s.AUTH_REDIRECT_URI ?? defaultRedirectUri(env));
+  const postLogoutRedirectUri = new URL(s.AUTH_POST_LOGOUT_REDIRECT_URI ?? `${redirectUri.origin}/`);
+
+  let allowedTenants = s.AUTH_ALLOWED_TENANTS ?? [];
+  if (allowedTenants.length === 0) {
+    if (MULTI_TENANT_SEGMENTS.has(tenant.toLowerCase())) {
+      problems.push(
+        `AUTH_ALLOWED_TENANTS is required with the multi-tenant authority "${tenant}": list the tenant ids allowed to sign in`,
+      );
+    } else if (tenant) {
+      allowedTenants = [tenant];
+    }
+  }
+
+  const allowedRedirectOrigins: string[] = [];
+  for (const origin of s.AUTH_ALLOWED_REDIRECT_ORIGINS ?? []) {
+    const normalised = originOf(origin);
+    if (normalised) allowedRedirectOrigins.push(normalised);
+    else
+      problems.push(
+        `AUTH_ALLOWED_REDIRECT_ORIGINS entry "${origin}" is not an origin like https://app.example.com`,
+      );
+  }
+
+  const flowTtlSeconds = s.AUTH_FLOW_TTL_SECONDS ?? 600;
+  const sessionIdleSeconds = s.AUTH_SESSION_IDLE_SECONDS ?? 3600;
+  const sessionAbsoluteSeconds = s.AUTH_SESSION_ABSOLUTE_SECONDS ?? 28800;
+  if (sessionIdleSeconds > sessionAbsoluteSeconds) {
+    problems.push(
+      `AUTH_SESSION_IDLE_SECONDS (${sessionIdleSeconds}) must not exceed AUTH_SESSION_ABSOLUTE_SECONDS (${sessionAbsoluteSeconds})`,
+    );
+  }
+
+  if (problems.length > 0) throw new ConfigError(problems);
+  return {
+    clientId: s.AUTH_CLIENT_ID as string,
+    tenant,
+    authority: authority as string,
+    credential: credential as Credential,
+    redirectUri,
+    postLogoutRedirectUri,
+    allowedTenants,
+    allowedRedirectOrigins,
+    scopes: unique([...DEFAULT_SCOPES, ...(s.AUTH_SCOPES ?? [])]),
+    storage: storage as StorageSettings,
+    flowTtlSeconds,
+    sessionIdleSeconds,
+    sessionAbsoluteSeconds,
+  };
+}
+
+type Settings = Partial<z.output<typeof settingsSchema>>;
+
+/** Field-by-field parse keeping the fields that are valid, for the cross-setting checks. */
+function partialParse(env: Env): Settings {
+  const out: Record<string, unknown> = {};
+  for (const [key, schema] of Object.entries(settingsSchema.shape)) {
+    const result = (schema as z.ZodType).safeParse(env[key]);
+    if (result.success) out[key] = result.data;
+  }
+  return out as Settings;
+}
+
+function resolveAuthority(s: Settings, problems: string[]): string | undefined {
+  if (s.AUTH_AUTHORITY) {
+    const url = new URL(s.AUTH_AUTHORITY);
+    const path = url.pathname.replace(/\/+$/, '');
+    if (!path || path === '') {
+      problems.push('AUTH_AUTHORITY must end with the tenant, e.g. https://host/<tenant>');
+      return undefined;
+    }
+    if (url.search || url.hash) {
+      problems.push('AUTH_AUTHORITY must not have a query or fragment');
+      return undefined;
+    }
+    return `${url.origin}${path}`;
+  }
+  if (s.AUTH_TENANT_ID) return `https://login.microsoftonline.com/${s.AUTH_TENANT_ID}`;
+  problems.push('AUTH_TENANT_ID is required unless AUTH_AUTHORITY is set');
+  return undefined;
+}
+
+function tenantOf(authority: string): string {
+  return new URL(authority).pathname.split('/').filter(Boolean).pop() ?? '';
+}
+
+function resolveCredential(s: Settings, problems: string[]): Credential | undefined {
+  const given: Credential[] = [];
+  if (s.AUTH_CLIENT_SECRET) given.push({ kind: 'secret', clientSecret: s.AUTH_CLIENT_SECRET });
+  if (s.AUTH_CLIENT_CERTIFICATE_PATH)
+    given.push({ kind: 'certificate', certificatePath: s.AUTH_CLIENT_CERTIFICATE_PATH });
+  if (s.AUTH_MANAGED_IDENTITY_CLIENT_ID)
+    given.push({
+      kind: 'managedIdentity',
+      managedIdentityClientId: s.AUTH_MANAGED_IDENTITY_CLIENT_ID,
+    });
+  if (given.length === 1) return given[0];
+  problems.push(
+    given.length === 0
+      ? 'no credential: set exactly one of AUTH_CLIENT_SECRET, AUTH_CLIENT_CERTIFICATE_PATH, AUTH_MANAGED_IDENTITY_CLIENT_ID'
+      : `several credentials (${given.map((g) => g.kind).join(', ')}): set exactly one of AUTH_CLIENT_SECRET, AUTH_CLIENT_CERTIFICATE_PATH, AUTH_MANAGED_IDENTITY_CLIENT_ID`,
+  );
+  return undefined;
+}
+
+function resolveStorage(s: Settings, problems: string[]): StorageSettings | undefined {
+  if (s.AUTH_STORAGE_CONNECTION_STRING && s.AUTH_STORAGE_TABLE_ENDPOINT) {
+    problems.push(
+      'both AUTH_STORAGE_CONNECTION_STRING and AUTH_STORAGE_TABLE_ENDPOINT are set: keep one',
+    );
+    return undefined;
+  }
+  if (s.AUTH_STORAGE_CONNECTION_STRING)
+    return { kind: 'connectionString', connectionString: s.AUTH_STORAGE_CONNECTION_STRING };
+  if (s.AUTH_STORAGE_TABLE_ENDPOINT)
+    return { kind: 'tableEndpoint', tableEndpoint: s.AUTH_STORAGE_TABLE_ENDPOINT };
+  problems.push(
+    'no storage: set AUTH_STORAGE_TABLE_ENDPOINT (managed identity) or AUTH_STORAGE_CONNECTION_STRING (e.g. UseDevelopmentStorage=true for Azurite)',
+  );
+  return undefined;
+}
+
+/** In Azure, the app's own host name over https; locally, the port the host serves on. */
+function defaultRedirectUri(env: Env): string {
+  if (env.WEBSITE_INSTANCE_ID && env.WEBSITE_HOSTNAME) {
+    return `https://${env.WEBSITE_HOSTNAME}${routePath(routes.callback)}`;
+  }
+  const port = Number(env.PORT) || DEFAULT_LOCAL_PORT;
+  return `http://localhost:${port}${routePath(routes.callback)}`;
+}
+
+function originOf(value: string): string | undefined {
+  try {
+    const url = new URL(value);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
+    if (url.origin === 'null' || value.replace(/\/$/, '') !== url.origin) return undefined;
+    return url.origin;
+  } catch {
+    return undefined;
+  }
+}
+
+function unique<T>(values: T[]): T[] {
+  return [...new Set(values)];
+}
