@@ -73,12 +73,15 @@ const optionalText = z
 const httpsUrl = z.url({ protocol: /^https$/, message: 'must be an https URL' });
 const httpUrl = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' });
 const seconds = (fallback: number) =>
-  z.coerce
-    .number({ message: 'must be a whole number of seconds' })
-    .int('must be a whole number of seconds')
-    .min(10, 'must be at least 10 seconds')
-    .max(31 * 24 * 3600, 'must be at most 31 days')
-    .default(fallback);
+  z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+    z.coerce
+      .number({ message: 'must be a whole number of seconds' })
+      .int('must be a whole number of seconds')
+      .min(10, 'must be at least 10 seconds')
+      .max(31 * 24 * 3600, 'must be at most 31 days')
+      .default(fallback),
+  );
 const commaList = optionalText.transform((s) =>
   s
     ? s
@@ -107,9 +110,9 @@ const settingsSchema = z.object({
   AUTH_SCOPES: commaList.transform((s) => s.flatMap((x) => x.split(/\s+/)).filter(Boolean)),
   AUTH_STORAGE_CONNECTION_STRING: optionalText,
   AUTH_STORAGE_TABLE_ENDPOINT: optionalText.pipe(httpUrl.optional()),
-  AUTH_FLOW_TTL_SECONDS: optionalText.pipe(seconds(600)),
-  AUTH_SESSION_IDLE_SECONDS: optionalText.pipe(seconds(3600)),
-  AUTH_SESSION_ABSOLUTE_SECONDS: optionalText.pipe(seconds(28800)),
+  AUTH_FLOW_TTL_SECONDS: seconds(600),
+  AUTH_SESSION_IDLE_SECONDS: seconds(3600),
+  AUTH_SESSION_ABSOLUTE_SECONDS: seconds(28800),
 });
 
 type Env = Readonly<Record<string, string | undefined>>;
