@@ -134,7 +134,9 @@ export function loadConfig(env: Env): AuthConfig {
   const credential = resolveCredential(s, problems);
   const storage = resolveStorage(s, problems);
   const redirectUri = new URL(s.AUTH_REDIRECT_URI ?? defaultRedirectUri(env));
-  const postLogoutRedirectUri = new URL(s.AUTH_POST_LOGOUT_REDIRECT_URI ?? `${redirectUri.origin}/`);
+  const postLogoutRedirectUri = new URL(
+    s.AUTH_POST_LOGOUT_REDIRECT_URI ?? `${redirectUri.origin}/`,
+  );
 
   let allowedTenants = s.AUTH_ALLOWED_TENANTS ?? [];
   if (allowedTenants.length === 0) {

@@ -1,0 +1,73 @@
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { chooseHost } from './functionsHost';
+import { PROJECT_HOST_JSON, readRoutePrefix, startLocalHost } from './localHost';
+import { PROJECT_ROOT } from './processes';
+import { localSettings } from './settings';
+
+/**
+ * `npm run serve`: only the functions host, with the current settings (environment over
+ * local.settings.json). Several can run on several ports against one storage account.
+ */
+
+const BUNDLE = path.join(PROJECT_ROOT, 'dist', 'main.js');
+
+async function main(): Promise<void> {
+  const env = localSettings();
+  const port = Number(env.PORT ?? 7071);
+  if (!existsSync(BUNDLE)) {
+    console.error(`${path.relative(PROJECT_ROOT, BUNDLE)} is missing: run "npm run build" first.`);
+    process.exit(1);
+  }
+  // Node reads NODE_EXTRA_CA_CERTS only at start-up: when it comes from local.settings.json,
+  // start again with it in the environment.
+  if (env.NODE_EXTRA_CA_CERTS && process.env.NODE_EXTRA_CA_CERTS !== env.NODE_EXTRA_CA_CERTS) {
+    const child = spawn(process.execPath, [...process.execArgv, ...process.argv.slice(1)], {
+      env,
+      stdio: 'inherit',
+    });
+    forwardSignals(() => child.kill('SIGTERM'));
+    child.on('exit', (code) => process.exit(code ?? 1));
+    return;
+  }
+
+  if (chooseHost(env) === 'func') {
+    console.log(
+      `Functions host (func) ready on http://localhost:${port} (Azure Functions Core Tools)`,
+    );
+    const child = spawn('func', ['start', '--port', String(port)], {
+      cwd: PROJECT_ROOT,
+      env: { FUNCTIONS_WORKER_RUNTIME: 'node', ...env },
+      stdio: 'inherit',
+    });
+    forwardSignals(() => child.kill('SIGTERM'));
+    child.on('exit', (code) => process.exit(code ?? 1));
+    return;
+  }
+
+  Object.assign(process.env, env);
+  // eslint-disable-next-line @typescript-eslint/no-require-imports
+  const app = require(BUNDLE) as typeof import('../src/main');
+  const host = await startLocalHost({
+    definitions: app.functionDefinitions,
+    routePrefix: readRoutePrefix(PROJECT_HOST_JSON),
+    port,
+  });
+  console.log(
+    `Functions host (local) ready on http://localhost:${host.port} (the project's local host: Azure Functions Core Tools is not installed)`,
+  );
+  forwardSignals(async () => {
+    await host.close();
+    process.exit(0);
+  });
+}
+
+function forwardSignals(stop: () => unknown): void {
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stop());
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exit(1);
+});

@@ -1,0 +1,23 @@
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { PROJECT_ROOT } from './processes';
+
+export const LOCAL_SETTINGS_PATH = path.join(PROJECT_ROOT, 'local.settings.json');
+
+/**
+ * local.settings.json Values under the process environment, as Core Tools applies them:
+ * a variable already set in the environment wins.
+ */
+export function localSettings(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+  const merged: NodeJS.ProcessEnv = {};
+  if (existsSync(LOCAL_SETTINGS_PATH)) {
+    const file = JSON.parse(readFileSync(LOCAL_SETTINGS_PATH, 'utf8')) as {
+      Values?: Record<string, unknown>;
+    };
+    for (const [name, value] of Object.entries(file.Values ?? {})) {
+      if (value !== undefined && value !== null && value !== '') merged[name] = String(value);
+    }
+  }
+  for (const [name, value] of Object.entries(env)) if (value !== undefined) merged[name] = value;
+  return merged;
+}

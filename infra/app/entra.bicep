@@ -1,0 +1,99 @@
+// The Entra app registration, through the Microsoft Graph Bicep extension (bicepconfig.json), following
+// microsoftgraph/msgraph-bicep-types quickstart-templates/msi-as-a-fic-secretless: a confidential web
+// client whose only credential is a federated identity credential trusting the function app's
+// user-assigned managed identity. The app gets a managed-identity token for api://AzureADTokenExchange
+// and presents it as its client assertion, so no client secret or certificate exists.
+// The extension cannot create client secrets, and nothing here asks for one.
+
+extension microsoftGraphV1
+
+@description('Immutable alternate key of the application in the tenant; redeploying with the same value updates the same registration.')
+param uniqueName string
+
+param displayName string
+
+@allowed([
+  'AzureADMyOrg'
+  'AzureADMultipleOrgs'
+])
+param signInAudience string = 'AzureADMyOrg'
+
+@description('Web redirect URIs: the deployed callback, the post-logout URL, and any extra ones (local development).')
+param redirectUris array
+
+@description('Principal (object) id of the user-assigned managed identity the app registration trusts.')
+param managedIdentityPrincipalId string
+
+// Microsoft Graph and the delegated permissions the sign-in asks for (the app's DEFAULT_SCOPES in
+// src/config.ts). Declaring them lets users consent once, on the first sign-in.
+var microsoftGraphAppId = '00000003-0000-0000-c000-000000000000'
+var graphDelegatedPermissionIds = {
+  openid: '37f7f235-527c-4136-accd-4a02d197296e'
+  profile: '14dad69e-099b-42c9-810b-d002981feec1'
+  email: '64a6cdd6-aab1-4aaf-94b8-3cc8405e90d0'
+  offline_access: '7427e0e9-2fba-42fe-b0c0-848c9e6a8182'
+}
+
+// Federated identity credential for a managed identity: audience api://AzureADTokenExchange (public cloud;
+// the Graph extension deploys to the public cloud only), issuer this tenant's v2.0 issuer, subject the
+// identity's principal id.
+var tokenExchangeAudience = 'api://AzureADTokenExchange'
+var managedIdentityIssuer = '${environment().authentication.loginEndpoint}${tenant().tenantId}/v2.0'
+
+resource app 'Microsoft.Graph/applications@v1.0' = {
+  uniqueName: uniqueName
+  displayName: displayName
+  signInAudience: signInAudience
+  web: {
+    redirectUris: redirectUris
+    // Authorization code flow with PKCE only: no tokens from the authorize endpoint.
+    implicitGrantSettings: {
+      enableAccessTokenIssuance: false
+      enableIdTokenIssuance: false
+    }
+  }
+  requiredResourceAccess: [
+    {
+      resourceAppId: microsoftGraphAppId
+      resourceAccess: [
+        {
+          id: graphDelegatedPermissionIds.openid
+          type: 'Scope'
+        }
+        {
+          id: graphDelegatedPermissionIds.profile
+          type: 'Scope'
+        }
+        {
+          id: graphDelegatedPermissionIds.email
+          type: 'Scope'
+        }
+        {
+          id: graphDelegatedPermissionIds.offline_access
+          type: 'Scope'
+        }
+      ]
+    }
+  ]
+
+  // A child of the application: its name must be '<application uniqueName>/<credential name>'.
+  resource managedIdentityCredential 'federatedIdentityCredentials@v1.0' = {
+    name: '${app.uniqueName}/function-app-identity'
+    description: 'The function app\'s user-assigned managed identity, used as the client credential instead of a secret'
+    audiences: [
+      tokenExchangeAudience
+    ]
+    issuer: managedIdentityIssuer
+    subject: managedIdentityPrincipalId
+  }
+}
+
+// The enterprise application (service principal) users sign in to and consent for.
+resource servicePrincipal 'Microsoft.Graph/servicePrincipals@v1.0' = {
+  appId: app.appId
+}
+
+output appId string = app.appId
+output objectId string = app.id
+output uniqueName string = app.uniqueName
+output servicePrincipalId string = servicePrincipal.id

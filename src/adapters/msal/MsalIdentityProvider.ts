@@ -1,0 +1,179 @@
+import {
+  AuthError as MsalAuthError,
+  ConfidentialClientApplication,
+  LogLevel,
+  type Configuration,
+  type NodeAuthOptions,
+} from '@azure/msal-node';
+import { AuthError } from '../../auth/errors';
+import type {
+  AuthorizationRequest,
+  CodeRedemption,
+  IdentityProvider,
+  ProviderMetadata,
+} from '../../ports/IdentityProvider';
+import type { Logger } from '../../ports/Logger';
+
+export type MsalCredential = Pick<
+  NodeAuthOptions,
+  'clientSecret' | 'clientCertificate' | 'clientAssertion'
+>;
+
+export interface MsalIdentityProviderOptions {
+  clientId: string;
+  /** https://<host>/<tenant>, Entra-shaped: discovery at <authority>/v2.0/.well-known/openid-configuration. */
+  authority: string;
+  credential: MsalCredential;
+  redirectUri: string;
+  scopes: readonly string[];
+  log: Logger;
+}
+
+interface DiscoveryDocument {
+  issuer: string;
+  authorization_endpoint: string;
+  token_endpoint: string;
+  jwks_uri: string;
+  end_session_endpoint?: string;
+  [key: string]: unknown;
+}
+
+const DISCOVERY_TIMEOUT_MS = 10_000;
+
+/**
+ * The authorization code flow through msal-node: it builds the authorize URL and redeems the
+ * code (PKCE verifier, state and nonce checks). The ID token it returns is only decoded by
+ * msal-node; the flow validates it itself.
+ */
+export class MsalIdentityProvider implements IdentityProvider {
+  private discovery?: Promise<{
+    document: DiscoveryDocument;
+    client: ConfidentialClientApplication;
+  }>;
+
+  constructor(private readonly options: MsalIdentityProviderOptions) {}
+
+  async metadata(): Promise<ProviderMetadata> {
+    const { document } = await this.ready();
+    return {
+      issuer: document.issuer,
+      jwksUri: document.jwks_uri,
+      endSessionEndpoint: document.end_session_endpoint,
+    };
+  }
+
+  async buildAuthorizationUrl(request: AuthorizationRequest): Promise<string> {
+    const { client } = await this.ready();
+    return client.getAuthCodeUrl({
+      scopes: [...this.options.scopes],
+      redirectUri: this.options.redirectUri,
+      responseMode: 'query',
+      state: request.state,
+      nonce: request.nonce,
+      codeChallenge: request.codeChallenge,
+      codeChallengeMethod: 'S256',
+      prompt: request.prompt,
+      loginHint: request.loginHint,
+      domainHint: request.domainHint,
+    });
+  }
+
+  async redeemCode(redemption: CodeRedemption): Promise<{ idToken: string }> {
+    const { client } = await this.ready();
+    try {
+      const result = await client.acquireTokenByCode(
+        {
+          code: redemption.code,
+          scopes: [...this.options.scopes],
+          redirectUri: this.options.redirectUri,
+          codeVerifier: redemption.codeVerifier,
+          nonce: redemption.nonce,
+          state: redemption.state,
+        },
+        { code: redemption.code, state: redemption.state },
+      );
+      // Sessions live in Table Storage; MSAL's in-memory cache would only grow per user.
+      if (result.account) await client.getTokenCache().removeAccount(result.account);
+      if (!result.idToken) throw new Error('the token response has no id_token');
+      return { idToken: result.idToken };
+    } catch (error) {
+      throw new AuthError(
+        'token_exchange_failed',
+        `code redemption failed: ${describeMsalError(error)}`,
+        {
+          cause: error,
+        },
+      );
+    }
+  }
+
+  /** Discovery once per process (again after a failure), then a client that needs no other. */
+  private ready(): Promise<{ document: DiscoveryDocument; client: ConfidentialClientApplication }> {
+    this.discovery ??= this.discover().catch((error: unknown) => {
+      this.discovery = undefined;
+      throw error;
+    });
+    return this.discovery;
+  }
+
+  private async discover(): Promise<{
+    document: DiscoveryDocument;
+    client: ConfidentialClientApplication;
+  }> {
+    const { authority, clientId, credential, log } = this.options;
+    const url = `${authority}/v2.0/.well-known/openid-configuration`;
+    let document: DiscoveryDocument;
+    try {
+      const response = await fetch(url, { signal: AbortSignal.timeout(DISCOVERY_TIMEOUT_MS) });
+      if (!response.ok) throw new Error(`HTTP ${response.status}`);
+      document = (await response.json()) as DiscoveryDocument;
+      for (const field of [
+        'issuer',
+        'authorization_endpoint',
+        'token_endpoint',
+        'jwks_uri',
+      ] as const) {
+        if (typeof document[field] !== 'string') throw new Error(`the document has no ${field}`);
+      }
+    } catch (error) {
+      throw new AuthError(
+        'misconfigured',
+        `could not read the authority's discovery document ${url} (check AUTH_AUTHORITY / AUTH_TENANT_ID, and NODE_EXTRA_CA_CERTS for a private CA): ${describeMsalError(error)}`,
+        { cause: error },
+      );
+    }
+    const configuration: Configuration = {
+      auth: {
+        clientId,
+        authority,
+        // The authority's own host is trusted as is: no instance discovery call to
+        // login.microsoftonline.com, so sovereign clouds and the local emulator work alike.
+        knownAuthorities: [new URL(authority).host],
+        authorityMetadata: JSON.stringify(document),
+        ...credential,
+      },
+      system: {
+        loggerOptions: {
+          piiLoggingEnabled: false,
+          logLevel: LogLevel.Warning,
+          loggerCallback: (level, message) => {
+            if (level <= LogLevel.Warning) log.warn(`msal: ${message}`);
+          },
+        },
+      },
+    };
+    return { document, client: new ConfidentialClientApplication(configuration) };
+  }
+}
+
+function describeMsalError(error: unknown): string {
+  if (error instanceof MsalAuthError) {
+    // errorMessage carries the provider's error_description (e.g. AADSTS codes), never secrets.
+    return `${error.errorCode}${error.subError ? `/${error.subError}` : ''}: ${error.errorMessage.split('\n')[0]}`;
+  }
+  if (error instanceof Error) {
+    const cause = (error as { cause?: unknown }).cause;
+    return cause instanceof Error ? `${error.message} (${cause.message})` : error.message;
+  }
+  return String(error);
+}

@@ -1,0 +1,31 @@
+import { TableClient } from '@azure/data-tables';
+import { DefaultAzureCredential } from '@azure/identity';
+import type { StorageSettings } from '../../config';
+import { AUTH_TABLE_NAME } from './tableLayout';
+
+/** Few quick retries: a sign-in waits on these calls, and a down store should say so fast. */
+const RETRY_OPTIONS = { maxRetries: 2, retryDelayInMs: 100, maxRetryDelayInMs: 1000 };
+
+export function createTableClient(
+  storage: StorageSettings,
+  managedIdentityClientId?: string,
+): TableClient {
+  if (storage.kind === 'connectionString') {
+    const insecure =
+      /UseDevelopmentStorage=true|DefaultEndpointsProtocol=http;|TableEndpoint=http:/i.test(
+        storage.connectionString,
+      );
+    return TableClient.fromConnectionString(storage.connectionString, AUTH_TABLE_NAME, {
+      // Azurite speaks plain http on loopback; Azure never does.
+      allowInsecureConnection: insecure,
+      retryOptions: RETRY_OPTIONS,
+    });
+  }
+  // Shared keys stay disabled in Azure: the function app's managed identity signs in instead.
+  const credential = new DefaultAzureCredential(
+    managedIdentityClientId ? { managedIdentityClientId } : undefined,
+  );
+  return new TableClient(storage.tableEndpoint, AUTH_TABLE_NAME, credential, {
+    retryOptions: RETRY_OPTIONS,
+  });
+}

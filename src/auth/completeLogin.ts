@@ -1,0 +1,218 @@
+import type { SessionRecord, StoredFlow } from '../ports/AuthStore';
+import type { AuthContext } from './AuthContext';
+import {
+  decodeState,
+  flowCookieName,
+  readFlowCookies,
+  readSessionCookie,
+  sessionCookie,
+  type FlowCookie,
+} from './cookies';
+import { AuthError, isAuthError } from './errors';
+import { validateIdToken } from './idToken';
+import { checkParameter } from './requestLimits';
+import type { RedirectResult } from './results';
+import { constantTimeEqual, randomToken, SESSION_SECRET_BYTES, sha256 } from './secrets';
+import { findCurrentSession, sessionKeyOf } from './sessions';
+
+export interface CallbackRequest {
+  url: URL;
+  cookies: Readonly<Record<string, string>>;
+}
+
+/** After a failed code redemption, how long to wait for a concurrent duplicate to commit. */
+const DUPLICATE_SETTLE_ATTEMPTS = 5;
+const DUPLICATE_SETTLE_DELAY_MS = 200;
+
+/**
+ * Finishes a sign-in at the redirect URI. Checks run in SPEC's order: the provider's error,
+ * then the flow cookie, the flow record, its state (used, expired), the code redemption, the
+ * ID token; the flow is consumed and the session created in one atomic step.
+ */
+export async function completeLogin(
+  ctx: AuthContext,
+  request: CallbackRequest,
+): Promise<RedirectResult> {
+  const query = request.url.searchParams;
+  const state = checkParameter('state', query.get('state') ?? undefined, { maxLength: 256 });
+  const code = checkParameter('code', query.get('code') ?? undefined, { maxLength: 8192 });
+  const idpError = checkParameter('error', query.get('error') ?? undefined, {
+    maxLength: 256,
+    pattern: /^[A-Za-z0-9_.-]*$/,
+  });
+  const idpErrorDescription = checkParameter(
+    'error_description',
+    query.get('error_description') ?? undefined,
+    // Entra's descriptions span lines ("AADSTS50011: ...\r\nTrace ID: ...").
+    // eslint-disable-next-line no-control-regex
+    { maxLength: 4096, pattern: /^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$/ },
+  );
+  const flowCookies = readFlowCookies(request.cookies);
+  const found = await findFlowOfThisBrowser(ctx, state, flowCookies);
+  try {
+    return await finish(
+      ctx,
+      request,
+      { state, code, idpError, idpErrorDescription },
+      flowCookies,
+      found,
+    );
+  } catch (error) {
+    // "Sign in again" keeps the return URL of the flow that failed.
+    if (isAuthError(error) && found.stored) error.returnTo ??= found.stored.flow.returnTo;
+    throw error;
+  }
+}
+
+interface CallbackParameters {
+  state?: string;
+  code?: string;
+  idpError?: string;
+  idpErrorDescription?: string;
+}
+
+async function finish(
+  ctx: AuthContext,
+  request: CallbackRequest,
+  { state, code, idpError, idpErrorDescription }: CallbackParameters,
+  flowCookies: FlowCookie[],
+  found: FoundFlow,
+): Promise<RedirectResult> {
+  const { store, clock, config, log } = ctx;
+
+  // An error from the provider comes first; the flow it ends is consumed so it cannot be reused.
+  // @see https://datatracker.ietf.org/doc/html/rfc6749#section-4.1.2.1
+  if (idpError) {
+    if (found.stored && !found.stored.flow.consumedAt) await consumeQuietly(ctx, found.stored);
+    const details = idpErrorDescription ? `${idpError}: ${idpErrorDescription}` : idpError;
+    throw new AuthError('idp_error', `identity provider returned ${idpError}`, { details });
+  }
+  if (flowCookies.length === 0) {
+    throw new AuthError('missing_flow_cookie', 'the callback came without any flow cookie');
+  }
+  if (!found.stored) throw new AuthError('unknown_state', found.why);
+
+  const stored = found.stored;
+  const now = clock.now();
+  if (stored.flow.consumedAt) return alreadyUsed(ctx, request, stored);
+  if (stored.flow.expiresAt <= now) {
+    throw new AuthError('state_expired', `flow expired at ${stored.flow.expiresAt.toISOString()}`);
+  }
+  if (!code || !state) throw new AuthError('invalid_request', 'callback without code or state');
+
+  let idToken: string;
+  try {
+    ({ idToken } = await ctx.identityProvider.redeemCode({
+      code,
+      state,
+      nonce: stored.flow.nonce,
+      codeVerifier: stored.flow.codeVerifier,
+    }));
+  } catch (error) {
+    // A duplicate of this callback running concurrently redeemed the code first: once it has
+    // consumed the flow, this is a replay, not a provider failure.
+    if (await consumedByAnother(ctx, stored)) return alreadyUsed(ctx, request, stored);
+    throw error;
+  }
+
+  let user;
+  try {
+    user = await validateIdToken(idToken, {
+      clientId: config.clientId,
+      issuer: (await ctx.identityProvider.metadata()).issuer,
+      allowedTenants: config.allowedTenants,
+      nonce: stored.flow.nonce,
+      now,
+      keys: ctx.signingKeys,
+    });
+  } catch (error) {
+    // The code is spent: consume the flow so a reload says so instead of retrying.
+    if (isAuthError(error)) await consumeQuietly(ctx, stored);
+    throw error;
+  }
+
+  const secret = randomToken(SESSION_SECRET_BYTES);
+  const session: SessionRecord = {
+    // A new id at every sign-in, against session fixation; the row sits beside its flow.
+    key: sessionKeyOf(stored.flow.key.partition, secret),
+    user,
+    createdAt: now,
+    idleExpiresAt: new Date(now.getTime() + config.sessionIdleSeconds * 1000),
+    absoluteExpiresAt: new Date(now.getTime() + config.sessionAbsoluteSeconds * 1000),
+  };
+  if ((await store.consumeFlow(stored, now, session)) === 'already_consumed') {
+    return alreadyUsed(ctx, request, stored);
+  }
+
+  // Signing in again replaces this browser's previous session.
+  const previous = readSessionCookie(request.cookies);
+  if (previous) {
+    await store.deleteSession(sessionKeyOf(previous.partition, previous.secret)).catch((error) => {
+      log.warn(`callback: previous session not deleted: ${String(error)}`);
+    });
+  }
+  log.info(`callback: signed in oid=${user.oid} tid=${user.tid}`);
+  return {
+    kind: 'redirect',
+    location: absolute(stored.flow.returnTo, config.redirectUri),
+    cookies: [sessionCookie(session.key.partition, secret, config.sessionAbsoluteSeconds)],
+  };
+}
+
+type FoundFlow = { stored: StoredFlow; why?: undefined } | { stored?: undefined; why: string };
+
+/** The flow named by state, provided this browser holds the cookie it was bound to. */
+async function findFlowOfThisBrowser(
+  ctx: AuthContext,
+  state: string | undefined,
+  flowCookies: FlowCookie[],
+): Promise<FoundFlow> {
+  const key = state ? decodeState(state) : undefined;
+  if (!key) return { why: 'state is missing or malformed' };
+  const cookie = flowCookies.find((c) => c.name === flowCookieName(key.id));
+  if (!cookie) return { why: 'this browser holds no flow cookie for this state' };
+  const stored = await ctx.store.readFlow(key);
+  if (!stored) return { why: 'no flow record for this state' };
+  if (!constantTimeEqual(sha256(cookie.secret), stored.flow.cookieHash)) {
+    return { why: "the flow cookie does not match the flow record's binding" };
+  }
+  return { stored };
+}
+
+/** A consumed flow: a browser that already holds a valid session simply goes on. */
+async function alreadyUsed(
+  ctx: AuthContext,
+  request: CallbackRequest,
+  stored: StoredFlow,
+): Promise<RedirectResult> {
+  if (await findCurrentSession(ctx, request.cookies)) {
+    ctx.log.info('callback: flow already used, browser already signed in: redirecting');
+    return {
+      kind: 'redirect',
+      location: absolute(stored.flow.returnTo, ctx.config.redirectUri),
+      cookies: [],
+    };
+  }
+  throw new AuthError('state_already_used', 'the flow was already consumed');
+}
+
+async function consumeQuietly(ctx: AuthContext, stored: StoredFlow): Promise<void> {
+  try {
+    await ctx.store.consumeFlow(stored, ctx.clock.now());
+  } catch (error) {
+    ctx.log.warn(`callback: could not consume the failed flow: ${String(error)}`);
+  }
+}
+
+async function consumedByAnother(ctx: AuthContext, stored: StoredFlow): Promise<boolean> {
+  for (let attempt = 0; attempt < DUPLICATE_SETTLE_ATTEMPTS; attempt++) {
+    const current = await ctx.store.readFlow(stored.flow.key).catch(() => undefined);
+    if (!current || current.flow.consumedAt) return Boolean(current);
+    await new Promise((resolve) => setTimeout(resolve, DUPLICATE_SETTLE_DELAY_MS));
+  }
+  return false;
+}
+
+function absolute(returnTo: string, appUrl: URL): string {
+  return new URL(returnTo, appUrl.origin).href;
+}

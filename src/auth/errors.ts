@@ -1,0 +1,99 @@
+/**
+ * The closed set of reason codes (SPEC, Errors) and the one table that maps each to its HTTP
+ * status and the words a person sees. Only AuthError is thrown by the flow.
+ */
+
+export const REASONS = {
+  missing_flow_cookie: {
+    status: 400,
+    title: 'Your browser did not send back the sign-in cookie',
+    advice:
+      'The sign-in started, but the cookie that ties it to this browser was not returned. Cookies may be blocked for this site, the sign-in may have started on another host name than the one it returned to, or the site was opened over plain http. Allow cookies for this site and sign in again.',
+  },
+  unknown_state: {
+    status: 400,
+    title: 'This sign-in was not started in this browser',
+    advice:
+      'The sign-in response does not belong to a sign-in this browser started: it may come from another browser or device, or from an old link. Sign in again from here.',
+  },
+  state_expired: {
+    status: 400,
+    title: 'The sign-in took too long',
+    advice: 'This sign-in attempt expired before it was finished. Sign in again.',
+  },
+  state_already_used: {
+    status: 400,
+    title: 'This sign-in was already completed',
+    advice:
+      'The sign-in response was used once already (a reload or the back button). Sign in again if you are not signed in.',
+  },
+  idp_error: {
+    status: 400,
+    title: 'Microsoft Entra ID did not sign you in',
+    advice:
+      'The identity provider returned an error, shown below. Sign in again or contact your administrator if it keeps happening.',
+  },
+  token_exchange_failed: {
+    status: 502,
+    title: 'The sign-in could not be completed with the identity provider',
+    advice:
+      'The identity provider refused or failed to complete the sign-in. Sign in again; if it keeps failing, the app registration or its credential may be misconfigured.',
+  },
+  invalid_id_token: {
+    status: 400,
+    title: 'The identity token was not valid',
+    advice:
+      'The token that proves who you are failed validation (signature, issuer, audience, lifetime or nonce). Sign in again; if it keeps failing, check the server clock and the authority settings.',
+  },
+  tenant_not_allowed: {
+    status: 403,
+    title: 'Your organisation is not allowed to use this app',
+    advice:
+      'You signed in with an account from a tenant this app does not accept. Sign in with another account.',
+  },
+  storage_unavailable: {
+    status: 503,
+    title: 'Sign-in is temporarily unavailable',
+    advice:
+      'The sign-in store could not be reached. Nothing was half-saved. Try again in a moment.',
+  },
+  invalid_request: {
+    status: 400,
+    title: 'The request was malformed',
+    advice: 'The request carried oversized or invalid parameters or cookies. Sign in again.',
+  },
+  misconfigured: {
+    status: 500,
+    title: 'Sign-in is not configured correctly',
+    advice:
+      'The server settings for sign-in are missing or contradictory. The administrator will find the details in the log under the correlation id below.',
+  },
+} as const satisfies Record<string, { status: number; title: string; advice: string }>;
+
+export type ReasonCode = keyof typeof REASONS;
+
+export class AuthError extends Error {
+  readonly code: ReasonCode;
+  /** Safe to show: e.g. Entra's error and error_description for idp_error. */
+  readonly details?: string;
+  readonly status: number;
+  /** The return URL of the flow that failed, when known, for "Sign in again". */
+  returnTo?: string;
+
+  constructor(
+    code: ReasonCode,
+    message: string,
+    options?: { cause?: unknown; details?: string; status?: number },
+  ) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = 'AuthError';
+    this.code = code;
+    this.details = options?.details;
+    // A few uses of a code answer with another status, e.g. a cross-site logout is a 403.
+    this.status = options?.status ?? REASONS[code].status;
+  }
+}
+
+export function isAuthError(error: unknown): error is AuthError {
+  return error instanceof AuthError;
+}

@@ -1,0 +1,110 @@
+import { errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import type { UserClaims } from '../ports/AuthStore';
+import { AuthError } from './errors';
+import { constantTimeEqual } from './secrets';
+
+/**
+ * ID token validation, done here because msal-node only decodes the token.
+ * @see https://openid.net/specs/openid-connect-core-1_0.html#IDTokenValidation
+ * @see https://learn.microsoft.com/entra/identity-platform/id-tokens#validate-tokens
+ */
+
+export const CLOCK_SKEW_SECONDS = 120;
+
+export interface IdTokenExpectations {
+  clientId: string;
+  /** The discovered issuer; may hold `{tenantid}` for multi-tenant authorities. */
+  issuer: string;
+  allowedTenants: readonly string[];
+  nonce: string;
+  now: Date;
+  keys: JWTVerifyGetKey;
+}
+
+export async function validateIdToken(
+  idToken: string,
+  expect: IdTokenExpectations,
+): Promise<UserClaims> {
+  let payload: JWTPayload;
+  try {
+    ({ payload } = await jwtVerify(idToken, expect.keys, {
+      audience: expect.clientId,
+      // Entra signs ID tokens with RS256; refusing others rules out "none" and key confusion.
+      algorithms: ['RS256'],
+      clockTolerance: CLOCK_SKEW_SECONDS,
+      currentDate: expect.now,
+      requiredClaims: ['iss', 'aud', 'exp', 'iat', 'sub'],
+    }));
+  } catch (error) {
+    // The provider's key set could not be fetched: an upstream failure, not a bad token.
+    if (error instanceof joseErrors.JWKSTimeout || !(error instanceof joseErrors.JOSEError)) {
+      throw new AuthError(
+        'token_exchange_failed',
+        `could not fetch the signing keys: ${describeJoseError(error)}`,
+        { cause: error },
+      );
+    }
+    throw new AuthError('invalid_id_token', `ID token rejected: ${describeJoseError(error)}`, {
+      cause: error,
+    });
+  }
+
+  const tid = stringClaim(payload, 'tid');
+  if (!tid) throw new AuthError('invalid_id_token', 'ID token has no tid claim');
+
+  // Multi-tenant metadata names the issuer with a {tenantid} placeholder: the token's own tid
+  // must produce exactly the token's issuer.
+  const expectedIssuer = expect.issuer.replace('{tenantid}', tid);
+  if (payload.iss !== expectedIssuer) {
+    throw new AuthError(
+      'invalid_id_token',
+      `ID token issuer "${String(payload.iss)}" is not the expected "${expectedIssuer}"`,
+    );
+  }
+
+  const iat = payload.iat as number;
+  if (iat > expect.now.getTime() / 1000 + CLOCK_SKEW_SECONDS) {
+    throw new AuthError('invalid_id_token', 'ID token iat is in the future');
+  }
+
+  // The nonce binds the token to this flow (replay of a token from another flow fails here).
+  const nonce = stringClaim(payload, 'nonce');
+  if (!nonce || !constantTimeEqual(nonce, expect.nonce)) {
+    throw new AuthError('invalid_id_token', 'ID token nonce does not match the flow');
+  }
+
+  const allowed = expect.allowedTenants.map((t) => t.toLowerCase());
+  if (!allowed.includes(tid.toLowerCase())) {
+    throw new AuthError('tenant_not_allowed', `tenant ${tid} is not in AUTH_ALLOWED_TENANTS`);
+  }
+
+  return {
+    oid: stringClaim(payload, 'oid') ?? (payload.sub as string),
+    tid,
+    sub: payload.sub,
+    name: stringClaim(payload, 'name'),
+    preferred_username: stringClaim(payload, 'preferred_username'),
+    email: stringClaim(payload, 'email'),
+    login_hint: stringClaim(payload, 'login_hint'),
+    roles: stringArrayClaim(payload, 'roles'),
+    groups: stringArrayClaim(payload, 'groups'),
+  };
+}
+
+function stringClaim(payload: JWTPayload, name: string): string | undefined {
+  const value = payload[name];
+  return typeof value === 'string' && value !== '' ? value : undefined;
+}
+
+function stringArrayClaim(payload: JWTPayload, name: string): string[] {
+  const value = payload[name];
+  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+}
+
+function describeJoseError(error: unknown): string {
+  if (error instanceof joseErrors.JWTClaimValidationFailed) {
+    return `claim ${error.claim} failed (${error.reason}): ${error.message}`;
+  }
+  if (error instanceof joseErrors.JOSEError) return `${error.code}: ${error.message}`;
+  return error instanceof Error ? error.message : String(error);
+}

@@ -1,0 +1,16 @@
+import type { UserClaims } from '../ports/AuthStore';
+import type { CookieToSet } from './cookies';
+
+/** Framework-free outcomes of the use cases; src/functions turns them into HTTP responses. */
+
+export interface RedirectResult {
+  kind: 'redirect';
+  location: string;
+  cookies: CookieToSet[];
+}
+
+export interface CurrentUser {
+  user: UserClaims;
+  /** When the session ends if unused: the earlier of the idle and absolute expiry. */
+  expiresAt: Date;
+}

@@ -1,0 +1,105 @@
+import type { AuthContext } from './AuthContext';
+import {
+  FLOW_RETENTION_SECONDS,
+  encodeState,
+  evictOldFlowCookies,
+  flowCookie,
+  readFlowCookies,
+} from './cookies';
+import { AuthError } from './errors';
+import { checkParameter } from './requestLimits';
+import type { RedirectResult } from './results';
+import { resolveReturnTo } from './returnTo';
+import { FLOW_SECRET_BYTES, createPkce, randomToken, sha256 } from './secrets';
+
+export interface LoginRequest {
+  /** The URL of the login request as this app received it. */
+  url: URL;
+  cookies: Readonly<Record<string, string>>;
+}
+
+/** Browsers treat these as secure contexts, so `Secure` cookies work over plain http there. */
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+/** Entra's prompt values. @see https://learn.microsoft.com/entra/identity-platform/v2-oauth2-auth-code-flow#request-an-authorization-code */
+const PROMPTS = /^(login|none|consent|select_account|create)$/;
+
+/**
+ * Starts a sign-in: one new flow record per attempt (state, nonce, PKCE verifier, return URL),
+ * bound to this browser by its own flow cookie, then off to the authorize endpoint.
+ */
+export async function startLogin(ctx: AuthContext, request: LoginRequest): Promise<RedirectResult> {
+  const { config, store, clock, log } = ctx;
+  const query = request.url.searchParams;
+  const requestedReturnTo = checkParameter('returnTo', query.get('returnTo') ?? undefined, {
+    maxLength: 4096,
+    pattern: /^[^\r\n]*$/,
+  });
+  const prompt = checkParameter('prompt', query.get('prompt') ?? undefined, {
+    maxLength: 32,
+    pattern: PROMPTS,
+  });
+  const loginHint = checkParameter('login_hint', query.get('login_hint') ?? undefined, {
+    maxLength: 256,
+  });
+  const domainHint = checkParameter('domain_hint', query.get('domain_hint') ?? undefined, {
+    maxLength: 256,
+    pattern: /^[A-Za-z0-9.-]*$/,
+  });
+
+  // The flow cookie must be set on the host the callback lands on: cookies are scoped by host
+  // name, so 127.0.0.1 vs localhost (or a custom domain vs azurewebsites.net) would lose it.
+  const canonical = config.redirectUri;
+  if (
+    request.url.hostname.toLowerCase() !== canonical.hostname.toLowerCase() ||
+    request.url.protocol !== canonical.protocol
+  ) {
+    const location = new URL(request.url.pathname + request.url.search, canonical.origin).href;
+    log.info(`login: moving to the redirect URI's origin ${canonical.origin} before any cookie`);
+    return { kind: 'redirect', location, cookies: [] };
+  }
+
+  if (request.url.protocol === 'http:' && !LOOPBACK_HOSTS.has(request.url.hostname)) {
+    throw new AuthError(
+      'misconfigured',
+      `sign-in served over plain http on ${request.url.host}: browsers drop the Secure flow cookie there. Serve the app over https, or use http://localhost for local development.`,
+    );
+  }
+
+  const { returnTo, rejected } = resolveReturnTo(requestedReturnTo, config.allowedRedirectOrigins);
+  if (rejected) log.warn(`login: returnTo refused (${rejected}); using ${returnTo}`);
+
+  const createdAt = clock.now();
+  const key = { partition: store.partitionFor(createdAt), id: randomToken(FLOW_SECRET_BYTES) };
+  const cookieSecret = randomToken(FLOW_SECRET_BYTES);
+  const nonce = randomToken(FLOW_SECRET_BYTES);
+  const { codeVerifier, codeChallenge } = createPkce();
+  // The URL first: if the provider is unreachable, no record is left behind.
+  const location = await ctx.identityProvider.buildAuthorizationUrl({
+    state: encodeState(key),
+    nonce,
+    codeChallenge,
+    prompt,
+    loginHint,
+    domainHint,
+  });
+  await store.createFlow({
+    key,
+    nonce,
+    codeVerifier,
+    returnTo,
+    cookieHash: sha256(cookieSecret),
+    createdAt,
+    expiresAt: new Date(createdAt.getTime() + config.flowTtlSeconds * 1000),
+  });
+
+  return {
+    kind: 'redirect',
+    location,
+    cookies: [
+      ...evictOldFlowCookies(readFlowCookies(request.cookies)),
+      // The cookie outlives the flow as long as the record does, so that a late or repeated
+      // callback is told "expired" or "already used" rather than "missing cookie".
+      flowCookie(key.id, cookieSecret, createdAt, config.flowTtlSeconds + FLOW_RETENTION_SECONDS),
+    ],
+  };
+}

@@ -1,0 +1,99 @@
+import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
+import { createTableClient } from './adapters/tables/createTableClient';
+import { TableAuthStore } from './adapters/tables/TableAuthStore';
+import { msalCredential } from './adapters/msal/credentials';
+import { MsalIdentityProvider } from './adapters/msal/MsalIdentityProvider';
+import type { AuthContext } from './auth/AuthContext';
+import { FLOW_RETENTION_SECONDS } from './auth/cookies';
+import { AuthError } from './auth/errors';
+import { loadConfig, type AuthConfig } from './config';
+import type { AuthStore } from './ports/AuthStore';
+import { systemClock, type Clock } from './ports/Clock';
+import type { IdentityProvider } from './ports/IdentityProvider';
+import type { Logger } from './ports/Logger';
+
+/** The one place that turns settings into adapters and wires them to the ports. */
+
+export interface AppServices {
+  config: AuthConfig;
+  store: AuthStore;
+  identityProvider: IdentityProvider;
+  signingKeys: JWTVerifyGetKey;
+  clock: Clock;
+}
+
+const processLog: Logger = {
+  info: (m) => console.info(m),
+  warn: (m) => console.warn(m),
+  error: (m) => console.error(m),
+};
+
+let built: { services: AppServices } | { error: Error } | undefined;
+
+/**
+ * Reads the settings and builds the adapters, once per process (no I/O here: discovery and
+ * the table are touched at first use). A bad configuration is logged once, naming every
+ * problem, and every request then answers `misconfigured`.
+ */
+export function initialise(env: NodeJS.ProcessEnv = process.env): void {
+  try {
+    built = { services: buildServices(loadConfig(env)) };
+  } catch (error) {
+    built = { error: error as Error };
+    processLog.error(`auth: ${(error as Error).message}`);
+  }
+}
+
+export function services(): AppServices {
+  if (!built) initialise();
+  if (built && 'services' in built) return built.services;
+  const error = built?.error;
+  throw new AuthError('misconfigured', error?.message ?? 'not initialised', { cause: error });
+}
+
+/** The services plus the per-request logger: what the use cases take. */
+export function authContext(log: Logger): AuthContext {
+  return { ...services(), log };
+}
+
+function buildServices(config: AuthConfig): AppServices {
+  const identityProvider = new MsalIdentityProvider({
+    clientId: config.clientId,
+    authority: config.authority,
+    credential: msalCredential(config.credential),
+    redirectUri: config.redirectUri.href,
+    scopes: config.scopes,
+    log: processLog,
+  });
+  const managedIdentityClientId =
+    config.credential.kind === 'managedIdentity'
+      ? config.credential.managedIdentityClientId
+      : undefined;
+  const store = new TableAuthStore(createTableClient(config.storage, managedIdentityClientId), {
+    flowTtlSeconds: config.flowTtlSeconds,
+    flowRetentionSeconds: FLOW_RETENTION_SECONDS,
+    sessionAbsoluteSeconds: config.sessionAbsoluteSeconds,
+  });
+  return {
+    config,
+    store,
+    identityProvider,
+    signingKeys: lazyKeySet(identityProvider),
+    clock: systemClock,
+  };
+}
+
+/** The JWKS URL comes from discovery, which happens at first use, not at start-up. */
+function lazyKeySet(identityProvider: IdentityProvider): JWTVerifyGetKey {
+  let keySet: Promise<JWTVerifyGetKey> | undefined;
+  return async (header, token) => {
+    keySet ??= identityProvider
+      .metadata()
+      .then(({ jwksUri }) => createRemoteJWKSet(new URL(jwksUri)) as JWTVerifyGetKey)
+      .catch((error: unknown) => {
+        keySet = undefined;
+        throw error;
+      });
+    return (await keySet)(header, token);
+  };
+}

@@ -1,0 +1,129 @@
+import type { Cookie, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { parse as parseCookieHeader } from 'cookie';
+import type { CookieToSet } from '../auth/cookies';
+import { isAuthError, REASONS } from '../auth/errors';
+import { checkCookieHeader } from '../auth/requestLimits';
+import type { RedirectResult } from '../auth/results';
+import type { Logger } from '../ports/Logger';
+import { routePath, routes } from '../routes';
+import { errorPage } from './pages';
+
+/** The translation between HTTP (as @azure/functions models it) and the use cases. */
+
+/** Auth responses are personal and single-use: never cached by browsers or proxies. */
+export const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' } as const;
+
+export function requestUrl(request: HttpRequest): URL {
+  return new URL(request.url);
+}
+
+/** The request's cookies; an oversized Cookie header is refused as invalid_request. */
+export function requestCookies(request: HttpRequest): Record<string, string> {
+  const header = request.headers.get('cookie');
+  checkCookieHeader(header);
+  const parsed = header ? parseCookieHeader(header) : {};
+  const cookies: Record<string, string> = {};
+  for (const [name, value] of Object.entries(parsed))
+    if (value !== undefined) cookies[name] = value;
+  return cookies;
+}
+
+export function toFunctionsCookie(cookie: CookieToSet): Cookie {
+  return {
+    name: cookie.name,
+    value: cookie.value,
+    path: '/',
+    secure: true,
+    httpOnly: true,
+    sameSite: 'Lax',
+    maxAge: cookie.maxAgeSeconds,
+    ...(cookie.maxAgeSeconds === 0 ? { expires: new Date(0) } : {}),
+  };
+}
+
+export function redirectResponse(
+  result: RedirectResult,
+  extraHeaders: Record<string, string> = {},
+): HttpResponseInit {
+  return {
+    status: 302,
+    headers: { Location: result.location, ...NO_STORE, ...extraHeaders },
+    cookies: result.cookies.map(toFunctionsCookie),
+  };
+}
+
+export function prefersJson(request: HttpRequest): boolean {
+  const accept = request.headers.get('accept') ?? '';
+  return accept.includes('application/json') && !accept.includes('text/html');
+}
+
+export function functionsLogger(context: InvocationContext): Logger {
+  return {
+    info: (m) => context.log(m),
+    warn: (m) => context.warn(m),
+    error: (m) => context.error(m),
+  };
+}
+
+/**
+ * A failed auth request: the reason code, status, correlation id (also logged) and either the
+ * JSON body or the page with "Sign in again". Anything that is not an AuthError is a bug: it
+ * is logged and rethrown for the host to answer 500.
+ */
+export function failureResponse(
+  error: unknown,
+  request: HttpRequest,
+  context: InvocationContext,
+  returnTo?: string,
+): HttpResponseInit {
+  if (!isAuthError(error)) {
+    context.error(`unexpected error (correlation ${context.invocationId}): ${describe(error)}`);
+    throw error;
+  }
+  const correlationId = context.invocationId;
+  const line = `auth failure ${error.code} (correlation ${correlationId}): ${error.message}`;
+  if (error.status >= 500) context.error(line);
+  else context.warn(line);
+
+  const retryUrl = loginUrl(error.returnTo ?? returnTo);
+  if (prefersJson(request)) {
+    return {
+      status: error.status,
+      headers: { ...NO_STORE },
+      jsonBody: {
+        error: error.code,
+        message: REASONS[error.code].title + (error.details ? `: ${error.details}` : ''),
+        correlationId,
+      },
+    };
+  }
+  return {
+    status: error.status,
+    headers: { 'Content-Type': 'text/html; charset=utf-8', ...NO_STORE },
+    body: errorPage(error, correlationId, retryUrl),
+  };
+}
+
+/** The login URL for "Sign in again", keeping the same return URL. */
+export function loginUrl(returnTo?: string): string {
+  const path = routePath(routes.login);
+  return returnTo ? `${path}?returnTo=${encodeURIComponent(returnTo)}` : path;
+}
+
+/** Runs an auth use case for a request and turns its outcome into a response. */
+export async function respond(
+  request: HttpRequest,
+  context: InvocationContext,
+  run: () => Promise<HttpResponseInit>,
+  returnTo?: string,
+): Promise<HttpResponseInit> {
+  try {
+    return await run();
+  } catch (error) {
+    return failureResponse(error, request, context, returnTo);
+  }
+}
+
+function describe(error: unknown): string {
+  return error instanceof Error ? (error.stack ?? error.message) : String(error);
+}

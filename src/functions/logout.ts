@@ -1,0 +1,39 @@
+import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
+import { endSession } from '../auth/endSession';
+import { authContext } from '../composition';
+import {
+  functionsLogger,
+  NO_STORE,
+  redirectResponse,
+  requestCookies,
+  requestUrl,
+  respond,
+} from './http';
+import { logoutPage } from './pages';
+
+/**
+ * GET /api/auth/logout: a page with a sign-out button; nothing changes on GET.
+ * POST /api/auth/logout: same-origin only; ends the session here and at Entra.
+ */
+export async function logout(
+  request: HttpRequest,
+  context: InvocationContext,
+): Promise<HttpResponseInit> {
+  if (request.method === 'GET') {
+    return {
+      status: 200,
+      headers: { 'Content-Type': 'text/html; charset=utf-8', ...NO_STORE },
+      body: logoutPage(),
+    };
+  }
+  return respond(request, context, async () => {
+    const ctx = authContext(functionsLogger(context));
+    const result = await endSession(ctx, {
+      url: requestUrl(request),
+      cookies: requestCookies(request),
+      origin: request.headers.get('origin') ?? undefined,
+      secFetchSite: request.headers.get('sec-fetch-site') ?? undefined,
+    });
+    return redirectResponse(result);
+  });
+}

@@ -1,0 +1,72 @@
+import { REASONS, type AuthError } from '../auth/errors';
+import { routePath, routes } from '../routes';
+
+/** The few HTML pages the app serves. Every dynamic value goes through escapeHtml. */
+
+export function escapeHtml(value: string): string {
+  return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
+}
+
+const STYLE = `
+  :root { color-scheme: light dark; --accent: #0f6cbd; }
+  * { box-sizing: border-box; }
+  body { font: 16px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0; padding: 3rem 1rem; background: Canvas; color: CanvasText; }
+  main { max-width: 40rem; margin: 0 auto; }
+  h1 { font-size: 1.5rem; margin: 0 0 1rem; }
+  .card { border: 1px solid color-mix(in srgb, CanvasText 20%, transparent); border-radius: 12px; padding: 1.5rem 2rem; }
+  .button, button { display: inline-block; font: inherit; padding: .5rem 1.25rem; border-radius: 6px; border: 0; background: var(--accent); color: #fff; text-decoration: none; cursor: pointer; }
+  .button.secondary, button.secondary { background: transparent; color: var(--accent); border: 1px solid var(--accent); }
+  code, .code { font-family: ui-monospace, "Cascadia Code", monospace; font-size: .9em; }
+  .muted { opacity: .7; font-size: .9em; }
+  dl { display: grid; grid-template-columns: max-content 1fr; gap: .25rem 1rem; }
+  dt { font-weight: 600; } dd { margin: 0; overflow-wrap: anywhere; }
+  .details { background: color-mix(in srgb, CanvasText 6%, transparent); padding: .75rem 1rem; border-radius: 6px; white-space: pre-wrap; overflow-wrap: anywhere; }
+`;
+
+export function page(title: string, body: string, script = ''): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="referrer" content="no-referrer">
+<title>${escapeHtml(title)}</title>
+<style>${STYLE}</style>
+</head>
+<body>
+<main>
+${body}
+</main>
+${script ? `<script>${script}</script>` : ''}
+</body>
+</html>
+`;
+}
+
+export function errorPage(error: AuthError, correlationId: string, retryUrl: string): string {
+  const reason = REASONS[error.code];
+  return page(
+    reason.title,
+    `<div class="card" data-reason="${escapeHtml(error.code)}">
+  <h1>${escapeHtml(reason.title)}</h1>
+  <p>${escapeHtml(reason.advice)}</p>
+  ${error.details ? `<p class="details">${escapeHtml(error.details)}</p>` : ''}
+  <p><a class="button" href="${escapeHtml(retryUrl)}">Sign in again</a></p>
+  <p class="muted">Reason code <code id="reason-code">${escapeHtml(error.code)}</code> &middot; correlation id <code id="correlation-id">${escapeHtml(correlationId)}</code></p>
+</div>`,
+  );
+}
+
+/** GET /api/auth/logout: no state change on GET, only a button that POSTs. */
+export function logoutPage(): string {
+  return page(
+    'Sign out',
+    `<div class="card">
+  <h1>Sign out</h1>
+  <p>End your session in this app and with Microsoft Entra ID.</p>
+  <form method="post" action="${routePath(routes.logout)}">
+    <button type="submit" id="sign-out">Sign out</button>
+  </form>
+</div>`,
+  );
+}
