@@ -197,7 +197,7 @@ module api './app/api.bicep' = {
     runtimeVersion: '22'
     // The settings the app reads (SPEC "Settings", SETTING_NAMES in src/config.ts). The credential is the
     // managed identity (msal-node clientAssertion with a token for api://AzureADTokenExchange): no
-    // AUTH_CLIENT_SECRET, no storage connection string.
+    // client secret, no storage connection string.
     appSettings: union(
       {
         AUTH_CLIENT_ID: entra.outputs.appId

@@ -36,7 +36,9 @@ export function loadOrCreateDevClientSecret(dir: string): string {
   } catch (error) {
     if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     const winner = readSecret(file);
-    if (!winner) throw new Error(`${file} is empty; delete it to get a new secret.`);
+    if (!winner) {
+      throw new Error(`${file} is empty; delete it to get a new secret.`, { cause: error });
+    }
     return winner;
   } finally {
     fs.rmSync(temporary, { force: true });

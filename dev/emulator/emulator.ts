@@ -74,7 +74,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
   assertDevelopmentOnly();
   const { tenantId, clients } = options;
   if (!/^[A-Za-z0-9][A-Za-z0-9.-]*$/.test(tenantId)) {
-    throw new Error(`EMULATOR tenant id must be a GUID or a domain name, got "${tenantId}".`);
+    throw new Error(`The tenant id must be a GUID or a domain name, got "${tenantId}".`);
   }
   if (clients.length === 0) throw new Error('The emulator needs at least one client.');
   const users = validateUsers(options.users ?? (bundledUsers as TestUser[]));
@@ -200,7 +200,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       if (!code.scopes.has('offline_access')) code.scope = `${code.scope} offline_access`;
       return true;
     },
-    rotateRefreshToken: true,
+    // Entra keeps a used refresh token valid (it hands out a new one too); single-use rotation
+    // would make oidc-provider revoke the whole grant when MSAL's cache reuses an older one.
+    rotateRefreshToken: false,
     ttl: {
       AccessToken: 60 * 60,
       AuthorizationCode: 10 * 60,
@@ -229,7 +231,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
 
   const interactions = new InteractionHandler(provider, users, tenantId);
   handle = (req, res) => {
-    const url = new URL(req.url ?? '/', origin);
+    const url = URL.parse(req.url ?? '/', origin);
+    if (!url) return void res.writeHead(400).end();
     if (options.log) {
       const started = Date.now();
       res.once('finish', () => {
@@ -238,6 +241,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     }
     const prefix = `/${tenantId}`;
     const mounted = req as IncomingMessage & { originalUrl?: string };
+    const rawUrl = req.url ?? '/';
     if (url.pathname === `${prefix}/v2.0/.well-known/openid-configuration`) {
       // Entra serves discovery under /v2.0 although the endpoints are not; oidc-provider derives
       // its mount path from originalUrl minus url, so present the request as if mounted at prefix.
@@ -245,25 +249,21 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       mounted.url = `/.well-known/openid-configuration${url.search}`;
       return providerCallback(req, res);
     }
-    const login = url.pathname.match(new RegExp(`^${prefix}/login/([\\w-]+)(/cancel)?$`));
-    if (login) {
-      interactions.handle(req, res, login[1]!, login[2] !== undefined).catch((error: Error) => {
+    const [, section, uid, cancel, ...rest] = url.pathname.slice(prefix.length).split('/');
+    if (url.pathname.startsWith(`${prefix}/`) && section === 'login' && uid && rest.length === 0) {
+      if (cancel !== undefined && cancel !== 'cancel') return sendNotFound(res, tenantId);
+      interactions.handle(req, res, uid, cancel === 'cancel').catch((error: Error) => {
         console.error(`[emulator] interaction failed: ${error.message}`);
         if (!res.headersSent) sendHtml(res, 500, messagePage('Sign-in error', 'Unexpected error.'));
       });
       return;
     }
-    if (url.pathname.startsWith(`${prefix}/`) && !url.pathname.includes('/.well-known/')) {
-      mounted.originalUrl = req.url;
-      mounted.url = (req.url ?? '/').slice(prefix.length);
+    if (rawUrl.startsWith(`${prefix}/`) && !url.pathname.includes('/.well-known/')) {
+      mounted.originalUrl = rawUrl;
+      mounted.url = rawUrl.slice(prefix.length);
       return providerCallback(req, res);
     }
-    res.writeHead(404, { 'content-type': 'application/json' }).end(
-      JSON.stringify({
-        error: 'invalid_tenant',
-        error_description: `AADSTS90002: Tenant not found. This emulator serves /${tenantId}/ only.`,
-      }),
-    );
+    sendNotFound(res, tenantId);
   };
 
   return {
@@ -390,7 +390,7 @@ function entraLikeResponses(context: {
       body.ext_expires_in = body.expires_in;
     } else if ((route === 'authorization' || route === 'resume') && isRedirect(ctx.status)) {
       // Entra does not send RFC 9207's iss in authorization responses (and does not advertise it).
-      const location = new URL(ctx.response.get('location'));
+      const location = new URL(ctx.response.get('location'), issuer);
       if (location.searchParams.get('iss') === issuer) {
         location.searchParams.delete('iss');
         ctx.set('Location', location.href);
@@ -573,6 +573,15 @@ function sendHtml(res: ServerResponse, status: number, html: string): void {
       'referrer-policy': 'no-referrer',
     })
     .end(html);
+}
+
+function sendNotFound(res: ServerResponse, tenantId: string): void {
+  res.writeHead(404, { 'content-type': 'application/json; charset=utf-8' }).end(
+    JSON.stringify({
+      error: 'invalid_tenant',
+      error_description: `AADSTS90002: Tenant not found. This emulator serves /${tenantId}/ only.`,
+    }),
+  );
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -73,8 +73,11 @@ export function loginPage(
 }
 
 export function messagePage(title: string, message: string): string {
-  return page(`${title} – Entra ID emulator`, `<h1>${escapeHtml(title)}</h1>
-    <p class="lead">${escapeHtml(message)}</p>`);
+  return page(
+    `${title} – Entra ID emulator`,
+    `<h1>${escapeHtml(title)}</h1>
+    <p class="lead">${escapeHtml(message)}</p>`,
+  );
 }
 
 function initials(name: string): string {

@@ -34,9 +34,12 @@ let parser: Promise<Parser> | undefined;
 function bicepParser(): Promise<Parser> {
   parser ??= (async () => {
     await Parser.init();
-    const language = await Language.load(
+    // Bytes rather than a path: given a path, web-tree-sitter reads it with a dynamic import(), which
+    // jest's CommonJS runtime refuses.
+    const wasm = readFileSync(
       path.join(ROOT, 'node_modules', 'tree-sitter-bicep', 'tree-sitter-bicep.wasm'),
     );
+    const language = await Language.load(new Uint8Array(wasm));
     return new Parser().setLanguage(language);
   })();
   return parser;
@@ -189,7 +192,9 @@ export function modules(file: BicepFile): ModuleUse[] {
     return {
       symbol: id.text,
       source,
-      ...(/^(br[:/]|ts[:/])/.test(source) ? {} : { file: path.resolve(path.dirname(file.path), source) }),
+      ...(/^(br[:/]|ts[:/])/.test(source)
+        ? {}
+        : { file: path.resolve(path.dirname(file.path), source) }),
       body,
       params: paramsNode ? props(paramsNode) : new Map<string, Node>(),
     };
@@ -250,6 +255,12 @@ function bodyOf(value: Node): Node {
 
 // ---------------------------------------------------------------------------------------------------
 // Expressions
+
+/** The value, or an error naming what is missing (a failed expectation, not a crash in a helper). */
+export function need<T>(value: T | null | undefined, what: string): T {
+  if (value === null || value === undefined) throw new Error(`missing: ${what}`);
+  return value;
+}
 
 /** The properties of an object literal by key (quotes removed). */
 export function props(object: Node): Map<string, Node> {
@@ -336,7 +347,14 @@ function stringText(node: Node, interpolate: (expression: Node) => string): stri
 }
 
 function unescape(sequence: string): string {
-  const simple: Record<string, string> = { "\\'": "'", '\\\\': '\\', '\\n': '\n', '\\r': '\r', '\\t': '\t', '\\$': '$' };
+  const simple: Record<string, string> = {
+    "\\'": "'",
+    '\\\\': '\\',
+    '\\n': '\n',
+    '\\r': '\r',
+    '\\t': '\t',
+    '\\$': '$',
+  };
   return simple[sequence] ?? sequence;
 }
 
@@ -348,10 +366,17 @@ export interface Scope {
   passed?: { values: Map<string, Node>; scope: Scope };
 }
 
+/** An expression together with the scope its names resolve in. */
+export interface Located {
+  node: Node;
+  scope: Scope;
+}
+
 /**
  * Renders a string expression as far as the source determines it: literals, interpolations of
- * variables and parameters (their call-site value, else their default), and `!empty(x) ? x : y`
- * overrides (taken as empty). Anything else (resource properties, function calls) becomes
+ * variables and parameters (their call-site value, else their default), members of a
+ * `loadJsonContent(...)` variable, and the azd idiom `!empty(override) ? override : derived` (taken as
+ * no override). Anything else (resource properties, module outputs, other calls) becomes
  * `placeholder(expressionText)`.
  */
 export function render(
@@ -370,7 +395,6 @@ export function render(
       return inner ? again(inner) : '';
     }
     case 'ternary_expression': {
-      // The azd idiom `!empty(override) ? override : derived` renders the derived value.
       const condition = node.childForFieldName('condition');
       const alternative = node.childForFieldName('alternative');
       if (condition && alternative && /^!empty\(\w+\)$/.test(compact(condition)))
@@ -381,13 +405,33 @@ export function render(
       const resolved = resolveName(node.text, scope);
       return resolved ? again(resolved.node, resolved.scope) : placeholder(node.text);
     }
+    case 'member_expression': {
+      const json = jsonMember(node, scope);
+      return typeof json === 'string' ? json : placeholder(node.text);
+    }
     default:
       return placeholder(node.text);
   }
 }
 
+/** `abbrs.webSitesFunctions` where `var abbrs = loadJsonContent('./abbreviations.json')`. */
+function jsonMember(node: Node, scope: Scope): unknown {
+  const object = node.childForFieldName('object');
+  const property = node.childForFieldName('property');
+  if (object?.type !== 'identifier' || !property) return undefined;
+  const resolved = resolveName(object.text, scope);
+  if (resolved?.node.type !== 'call_expression' || calleeName(resolved.node) !== 'loadJsonContent')
+    return undefined;
+  const file = literal(args(resolved.node)[0]);
+  if (typeof file !== 'string') return undefined;
+  const json = JSON.parse(
+    readFileSync(path.resolve(path.dirname(resolved.scope.file.path), file), 'utf8'),
+  );
+  return (json as Record<string, unknown>)[property.text];
+}
+
 /** A variable's expression, or a parameter's call-site value or default, with the scope it lives in. */
-export function resolveName(name: string, scope: Scope): { node: Node; scope: Scope } | undefined {
+export function resolveName(name: string, scope: Scope): Located | undefined {
   const variable = variables(scope.file).get(name);
   if (variable) return { node: variable, scope };
   const param = params(scope.file).get(name);
@@ -398,18 +442,28 @@ export function resolveName(name: string, scope: Scope): { node: Node; scope: Sc
 }
 
 /**
+ * Follows an expression through variables and parameters (call-site values first) to where it
+ * comes from: `identityClientId` in app/api.bicep leads to `identity.outputs.clientId` in main.bicep.
+ */
+export function origin(node: Node, scope: Scope, depth = 0): Located {
+  if (depth > 20 || node.type !== 'identifier') return { node, scope };
+  const resolved = resolveName(node.text, scope);
+  return resolved ? origin(resolved.node, resolved.scope, depth + 1) : { node, scope };
+}
+
+/**
  * The keys an object-valued expression may have: object literals, `union(...)` of them, both branches
  * of a ternary, and names resolved through variables and parameters (call-site values first).
  */
-export function objectKeys(node: Node, scope: Scope, depth = 0): Map<string, Node> {
-  const keys = new Map<string, Node>();
+export function objectKeys(node: Node, scope: Scope, depth = 0): Map<string, Located> {
+  const keys = new Map<string, Located>();
   if (depth > 20) return keys;
   const merge = (n: Node | null | undefined, s: Scope = scope) => {
     if (n) for (const [k, v] of objectKeys(n, s, depth + 1)) keys.set(k, v);
   };
   switch (node.type) {
     case 'object':
-      for (const [k, v] of props(node)) keys.set(k, v);
+      for (const [k, v] of props(node)) keys.set(k, { node: v, scope });
       break;
     case 'call_expression':
       if (calleeName(node) === 'union') for (const arg of args(node)) merge(arg);
@@ -432,8 +486,66 @@ export function objectKeys(node: Node, scope: Scope, depth = 0): Map<string, Nod
 
 /** Every string literal in a file, rendered with its interpolations as written (`${...}`). */
 export function strings(file: BicepFile): string[] {
-  return file.root
-    .descendantsOfType('string')
-    .filter((s) => s.parent?.type !== 'interpolation')
-    .map((s) => stringText(s, (e) => `\${${e.text}}`));
+  return file.root.descendantsOfType('string').map((s) => stringText(s, (e) => `\${${e.text}}`));
+}
+
+// ---------------------------------------------------------------------------------------------------
+// The deployment: main.bicep and the local modules it uses
+
+export interface ModuleInstance {
+  use: ModuleUse;
+  file: BicepFile;
+  /** The module's names, with the values main.bicep passes to its parameters. */
+  scope: Scope;
+}
+
+export interface Deployment {
+  main: BicepFile;
+  mainScope: Scope;
+  /** Local modules of main.bicep by symbol (identity, storage, api, ...). */
+  modules: Map<string, ModuleInstance>;
+}
+
+export async function loadDeployment(): Promise<Deployment> {
+  const main = await loadBicep('infra/main.bicep');
+  const mainScope: Scope = { file: main };
+  const instances = new Map<string, ModuleInstance>();
+  for (const use of modules(main)) {
+    if (!use.file) continue;
+    const file = await loadBicep(use.file);
+    instances.set(use.symbol, {
+      use,
+      file,
+      scope: { file, passed: { values: use.params, scope: mainScope } },
+    });
+  }
+  return { main, mainScope, modules: instances };
+}
+
+export function moduleInstance(deployment: Deployment, symbol: string): ModuleInstance {
+  const instance = deployment.modules.get(symbol);
+  if (!instance) throw new Error(`main.bicep has no local module '${symbol}'`);
+  return instance;
+}
+
+/** The single resource of a type (full type without API version) in a file. */
+export function resourceOfType(file: BicepFile, type: string): Resource {
+  const found = resources(file).filter((r) => fullType(r) === type && !r.existing);
+  if (found.length !== 1)
+    throw new Error(`${file.name}: expected one ${type}, found ${found.length}`);
+  return found[0] as Resource;
+}
+
+/** The function app's settings: the `appsettings` config resource of app/api.bicep, keys resolved
+ * through main.bicep's appSettings parameter value. */
+export function appSettings(deployment: Deployment): Map<string, Located> {
+  const api = moduleInstance(deployment, 'api');
+  const config = resources(api.file).find(
+    (r) =>
+      fullType(r) === 'Microsoft.Web/sites/config' &&
+      literal(prop(r.body, 'name')) === 'appsettings',
+  );
+  const properties = config && prop(config.body, 'properties');
+  if (!properties) throw new Error(`${api.file.name}: no appsettings config resource`);
+  return objectKeys(properties, api.scope);
 }

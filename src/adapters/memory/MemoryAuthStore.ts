@@ -24,12 +24,12 @@ export class MemoryAuthStore implements AuthStore {
   async createFlow(flow: FlowRecord): Promise<void> {
     const id = keyOf(flow.key);
     if (this.flows.has(id)) throw new Error(`flow ${id} exists`);
-    this.flows.set(id, { flow: structuredClone(flow), version: this.nextVersion++ });
+    this.flows.set(id, { flow: copyFlow(flow), version: this.nextVersion++ });
   }
 
   async readFlow(key: RecordKey): Promise<StoredFlow | undefined> {
     const entry = this.flows.get(keyOf(key));
-    return entry && { flow: structuredClone(entry.flow), version: String(entry.version) };
+    return entry && { flow: copyFlow(entry.flow), version: String(entry.version) };
   }
 
   async consumeFlow(
@@ -41,13 +41,13 @@ export class MemoryAuthStore implements AuthStore {
     if (!entry || String(entry.version) !== stored.version) return 'already_consumed';
     entry.flow.consumedAt = consumedAt;
     entry.version = this.nextVersion++;
-    if (session) this.sessions.set(keyOf(session.key), structuredClone(session));
+    if (session) this.sessions.set(keyOf(session.key), copySession(session));
     return 'consumed';
   }
 
   async readSession(key: RecordKey): Promise<SessionRecord | undefined> {
     const session = this.sessions.get(keyOf(key));
-    return session && structuredClone(session);
+    return session && copySession(session);
   }
 
   async extendSession(key: RecordKey, idleExpiresAt: Date): Promise<void> {
@@ -82,6 +82,27 @@ export class MemoryAuthStore implements AuthStore {
   unconsumedFlows(): number {
     return [...this.flows.values()].filter((e) => !e.flow.consumedAt).length;
   }
+}
+
+// Copies in and out, as a real store would: callers never share the stored objects.
+function copyFlow(flow: FlowRecord): FlowRecord {
+  return {
+    ...flow,
+    key: { ...flow.key },
+    createdAt: new Date(flow.createdAt),
+    expiresAt: new Date(flow.expiresAt),
+    consumedAt: flow.consumedAt && new Date(flow.consumedAt),
+  };
+}
+
+function copySession(session: SessionRecord): SessionRecord {
+  return {
+    key: { ...session.key },
+    user: JSON.parse(JSON.stringify(session.user)) as SessionRecord['user'],
+    createdAt: new Date(session.createdAt),
+    idleExpiresAt: new Date(session.idleExpiresAt),
+    absoluteExpiresAt: new Date(session.absoluteExpiresAt),
+  };
 }
 
 function keyOf(key: RecordKey): string {

@@ -1,0 +1,429 @@
+import {
+  ConfidentialClientApplication,
+  CryptoProvider,
+  type AuthenticationResult,
+  type INetworkModule,
+  type NetworkRequestOptions,
+  type NetworkResponse,
+} from '@azure/msal-node';
+import { spawn } from 'node:child_process';
+import fs from 'node:fs';
+import { createRemoteJWKSet, customFetch, decodeJwt, jwtVerify, type JWTPayload } from 'jose';
+import { Agent, fetch as undiciFetch, request } from 'undici';
+import { PROJECT_ROOT } from '../../dev/processes';
+import { BrowserClient, pickEmulatorUser, type ClientResponse } from '../support/browserClient';
+import { startEmulatorProcess, type EmulatorProcess } from '../support/emulatorProcess';
+
+/**
+ * The local Entra ID emulator, driven the way the app drives Entra ID: msal-node for the
+ * protocol, a cookie-keeping HTTP client for the browser, jose for the ID token.
+ */
+
+// Nothing listens here: the browser stops before requesting it, as the app would receive it.
+const REDIRECT_URI = 'http://localhost:7071/api/auth/callback';
+const POST_LOGOUT_REDIRECT_URI = 'http://localhost:7071/';
+const SCOPES = ['openid', 'profile', 'email', 'offline_access'];
+const MEGAN = 'megan.bowen@contoso.dev';
+const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/;
+
+let emulator: EmulatorProcess;
+let ca: string;
+let agent: Agent;
+
+beforeAll(async () => {
+  emulator = await startEmulatorProcess({
+    redirectUris: [REDIRECT_URI],
+    postLogoutRedirectUris: [POST_LOGOUT_REDIRECT_URI],
+  });
+  ca = fs.readFileSync(emulator.certPath, 'utf8');
+  agent = new Agent({ connect: { ca } });
+});
+
+afterAll(async () => {
+  await emulator?.stop();
+  await agent?.close();
+});
+
+/** MSAL's HTTP through undici, trusting only the emulator's certificate (verification on). */
+function emulatorNetworkClient(): INetworkModule {
+  const send = async <T>(
+    url: string,
+    method: 'GET' | 'POST',
+    options?: NetworkRequestOptions,
+  ): Promise<NetworkResponse<T>> => {
+    const response = await request(url, {
+      method,
+      headers: options?.headers,
+      body: options?.body,
+      dispatcher: agent,
+    });
+    const text = await response.body.text();
+    const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(response.headers)) {
+      if (value !== undefined) headers[name] = Array.isArray(value) ? value.join(', ') : value;
+    }
+    return { status: response.statusCode, headers, body: (text ? JSON.parse(text) : {}) as T };
+  };
+  return {
+    sendGetRequestAsync: (url, options) => send(url, 'GET', options),
+    sendPostRequestAsync: (url, options) => send(url, 'POST', options),
+  };
+}
+
+function msalApp(): ConfidentialClientApplication {
+  return new ConfidentialClientApplication({
+    auth: {
+      clientId: emulator.clientId,
+      clientSecret: emulator.clientSecret,
+      authority: emulator.authority,
+      knownAuthorities: [`localhost:${emulator.port}`],
+    },
+    system: { networkClient: emulatorNetworkClient() },
+  });
+}
+
+function newBrowser(): BrowserClient {
+  return new BrowserClient({ ca });
+}
+
+function isRedirectUri(url: URL): boolean {
+  return `${url.origin}${url.pathname}` === REDIRECT_URI;
+}
+
+function isPostLogoutUri(url: URL): boolean {
+  return `${url.origin}${url.pathname}` === POST_LOGOUT_REDIRECT_URI;
+}
+
+async function verifyIdToken(idToken: string): Promise<JWTPayload> {
+  const jwks = createRemoteJWKSet(
+    new URL(`${emulator.authority}/discovery/v2.0/keys`),
+    // jest's process has no NODE_EXTRA_CA_CERTS: fetch the keys through the trusting agent.
+    {
+      [customFetch]: (url: string, init: RequestInit) =>
+        undiciFetch(url, {
+          ...(init as object),
+          dispatcher: agent,
+        }) as unknown as Promise<Response>,
+    },
+  );
+  const { payload, protectedHeader } = await jwtVerify(idToken, jwks, {
+    issuer: emulator.issuer,
+    audience: emulator.clientId,
+    algorithms: ['RS256'],
+  });
+  expect(protectedHeader.kid).toEqual(expect.any(String));
+  return payload;
+}
+
+interface SignIn {
+  app: ConfidentialClientApplication;
+  browser: BrowserClient;
+  result: AuthenticationResult;
+  nonce: string;
+}
+
+/** The whole authorization code + PKCE flow, as the app runs it, for one test user. */
+async function signIn(username: string, browser = newBrowser()): Promise<SignIn> {
+  const app = msalApp();
+  const crypto = new CryptoProvider();
+  const { verifier, challenge } = await crypto.generatePkceCodes();
+  const state = crypto.createNewGuid();
+  const nonce = crypto.createNewGuid();
+  const authCodeUrl = await app.getAuthCodeUrl({
+    scopes: SCOPES,
+    redirectUri: REDIRECT_URI,
+    responseMode: 'query',
+    codeChallenge: challenge,
+    codeChallengeMethod: 'S256',
+    state,
+    nonce,
+    loginHint: username,
+    domainHint: 'contoso.dev',
+    prompt: 'select_account',
+  });
+
+  const loginPage = (await browser.follow(authCodeUrl)).final;
+  expect(loginPage.status).toBe(200);
+  const picked = await pickEmulatorUser(browser, loginPage, username);
+  const callback = await followToCallback(browser, picked);
+  const code = callback.searchParams.get('code') ?? '';
+
+  const result = await app.acquireTokenByCode(
+    { code, redirectUri: REDIRECT_URI, scopes: SCOPES, codeVerifier: verifier, state, nonce },
+    { code, state: callback.searchParams.get('state') ?? '' },
+  );
+  return { app, browser, result, nonce };
+}
+
+/** The login form's answer starts a redirect chain that ends at the app's redirect URI. */
+async function followToCallback(browser: BrowserClient, submitted: ClientResponse): Promise<URL> {
+  const start = submitted.location;
+  if (!start) {
+    throw new Error(`Sign-in did not redirect (status ${submitted.status}): ${submitted.body}`);
+  }
+  if (isRedirectUri(new URL(start))) return new URL(start);
+  const { final } = await browser.follow(start, {}, { stopAt: isRedirectUri });
+  if (!final.location || !isRedirectUri(new URL(final.location))) {
+    throw new Error(`Sign-in ended at ${final.url} (status ${final.status}): ${final.body}`);
+  }
+  return new URL(final.location);
+}
+
+function refreshTokenIn(app: ConfidentialClientApplication): string {
+  const cache = JSON.parse(app.getTokenCache().serialize()) as {
+    RefreshToken: Record<string, { secret: string }>;
+  };
+  const [entry] = Object.values(cache.RefreshToken);
+  if (!entry) throw new Error('MSAL cached no refresh token');
+  return entry.secret;
+}
+
+describe('local Entra ID emulator', () => {
+  test('when discovery is fetched, then it has Entra v2.0 shape, paths and RS256 keys', async () => {
+    // Arrange
+    const browser = newBrowser();
+    const base = `https://localhost:${emulator.port}/${emulator.tenantId}`;
+
+    // Act
+    const discovery = (await browser.request(`${base}/v2.0/.well-known/openid-configuration`)).json<
+      Record<string, unknown>
+    >();
+    const jwks = (await browser.request(String(discovery.jwks_uri))).json<{
+      keys: Array<Record<string, unknown>>;
+    }>();
+    await browser.close();
+
+    // Assert
+    expect(emulator.issuer).toBe(`${base}/v2.0`);
+    expect(discovery).toMatchObject({
+      issuer: `${base}/v2.0`,
+      authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
+      token_endpoint: `${base}/oauth2/v2.0/token`,
+      jwks_uri: `${base}/discovery/v2.0/keys`,
+      end_session_endpoint: `${base}/oauth2/v2.0/logout`,
+      id_token_signing_alg_values_supported: ['RS256'],
+    });
+    expect(discovery.response_modes_supported).toContain('query');
+    expect(discovery.response_types_supported).toContain('code');
+    expect(discovery.scopes_supported).toEqual(
+      expect.arrayContaining(['openid', 'profile', 'email', 'offline_access']),
+    );
+    expect(discovery.subject_types_supported).toEqual(['pairwise']);
+    expect(discovery.claims_supported).toEqual(
+      expect.arrayContaining(['sub', 'tid', 'oid', 'preferred_username', 'name', 'email', 'ver']),
+    );
+    expect(jwks.keys.length).toBeGreaterThan(0);
+    for (const key of jwks.keys) {
+      expect(key).toMatchObject({ kty: 'RSA', use: 'sig', alg: 'RS256', kid: expect.any(String) });
+      expect(key).not.toHaveProperty('d');
+    }
+  });
+
+  test('when msal-node signs a user in with code + PKCE, then the ID token is Entra-like and verifies', async () => {
+    // Arrange
+    const browser = newBrowser();
+
+    // Act
+    const { result, nonce } = await signIn(MEGAN, browser);
+    const claims = await verifyIdToken(result.idToken);
+    await browser.close();
+
+    // Assert
+    const megan = result.idTokenClaims as Record<string, unknown>;
+    expect(claims).toMatchObject({
+      iss: emulator.issuer,
+      aud: emulator.clientId,
+      tid: emulator.tenantId,
+      preferred_username: MEGAN,
+      name: 'Megan Bowen',
+      email: MEGAN,
+      ver: '2.0',
+      nonce,
+      roles: ['Reader'],
+    });
+    expect(claims.oid).toMatch(GUID);
+    expect(claims.groups).toHaveLength(150);
+    // Entra's sub is pairwise: stable for this user and app, and not the object id.
+    expect(claims.sub).toEqual(expect.any(String));
+    expect(claims.sub).not.toBe(claims.oid);
+    expect(claims.nbf).toBeLessThanOrEqual(claims.iat ?? 0);
+    expect(claims.exp).toBeGreaterThan(claims.iat ?? 0);
+    expect(megan.oid).toBe(claims.oid);
+    // MSAL builds `<uid>.<utid>` only from client_info; without it, it falls back to sub.
+    expect(result.account?.homeAccountId).toBe(`${claims.oid}.${emulator.tenantId}`);
+    expect(result.account?.tenantId).toBe(emulator.tenantId);
+  });
+
+  test('when the token endpoint answers, then client_info decodes to uid and utid', async () => {
+    // Arrange: the code exchange by hand, to see the raw token response MSAL parses.
+    const browser = newBrowser();
+    const app = msalApp();
+    const { verifier, challenge } = await new CryptoProvider().generatePkceCodes();
+    const authCodeUrl = await app.getAuthCodeUrl({
+      scopes: SCOPES,
+      redirectUri: REDIRECT_URI,
+      responseMode: 'query',
+      codeChallenge: challenge,
+      codeChallengeMethod: 'S256',
+    });
+    const loginPage = (await browser.follow(authCodeUrl)).final;
+    const picked = await pickEmulatorUser(browser, loginPage, 'adele.vance@contoso.dev');
+    const callback = await followToCallback(browser, picked);
+
+    // Act
+    const response = await browser.request(`${emulator.authority}/oauth2/v2.0/token`, {
+      form: {
+        grant_type: 'authorization_code',
+        client_id: emulator.clientId,
+        client_secret: emulator.clientSecret,
+        code: callback.searchParams.get('code') ?? '',
+        redirect_uri: REDIRECT_URI,
+        code_verifier: verifier,
+        scope: SCOPES.join(' '),
+      },
+    });
+    await browser.close();
+
+    // Assert
+    expect(callback.searchParams.has('iss')).toBe(false);
+    expect(response.status).toBe(200);
+    const body = response.json<Record<string, string>>();
+    const idToken = decodeJwt(body.id_token ?? '');
+    const clientInfo = JSON.parse(Buffer.from(body.client_info ?? '', 'base64url').toString());
+    expect(clientInfo).toEqual({ uid: idToken.oid, utid: emulator.tenantId });
+    expect(body.refresh_token).toEqual(expect.any(String));
+    expect(idToken.roles).toEqual(['Admin']);
+  });
+
+  test('when the refresh token of a sign-in is redeemed, then msal-node gets fresh tokens', async () => {
+    // Arrange
+    const { app, browser, result } = await signIn(MEGAN);
+    await browser.close();
+    const refreshToken = refreshTokenIn(app);
+
+    // Act
+    const refreshed = await msalApp().acquireTokenByRefreshToken({ refreshToken, scopes: SCOPES });
+    const silent = await app.acquireTokenSilent({
+      account: result.account!,
+      scopes: SCOPES,
+      forceRefresh: true,
+    });
+
+    // Assert
+    expect(refreshed?.idToken).toEqual(expect.any(String));
+    const claims = await verifyIdToken(refreshed?.idToken ?? '');
+    expect(claims.oid).toBe((result.idTokenClaims as JWTPayload).oid);
+    expect(refreshed?.account?.homeAccountId).toBe(result.account?.homeAccountId);
+    expect(silent.accessToken).not.toBe(result.accessToken);
+    expect(silent.account?.homeAccountId).toBe(result.account?.homeAccountId);
+  });
+
+  test('when the app sends the user to logout with logout_hint, then the session ends and the user returns to the app', async () => {
+    // Arrange
+    const { browser, result } = await signIn(MEGAN);
+    const logoutUrl = new URL(`${emulator.authority}/oauth2/v2.0/logout`);
+    logoutUrl.searchParams.set('post_logout_redirect_uri', POST_LOGOUT_REDIRECT_URI);
+    logoutUrl.searchParams.set('client_id', emulator.clientId);
+    logoutUrl.searchParams.set(
+      'logout_hint',
+      String((result.idTokenClaims as JWTPayload).login_hint),
+    );
+    logoutUrl.searchParams.set('state', 'after-logout');
+    const app = msalApp();
+    const authorize = await app.getAuthCodeUrl({
+      scopes: SCOPES,
+      redirectUri: REDIRECT_URI,
+      responseMode: 'query',
+      codeChallenge: (await new CryptoProvider().generatePkceCodes()).challenge,
+      codeChallengeMethod: 'S256',
+    });
+    // While signed in, authorize goes straight back to the app without a login page.
+    const before = await browser.follow(authorize, {}, { stopAt: isRedirectUri });
+
+    // Act
+    const { final: loggedOut, hops } = await browser.follow(
+      logoutUrl.href,
+      {},
+      {
+        stopAt: isPostLogoutUri,
+      },
+    );
+    const after = await browser.follow(authorize, {}, { stopAt: isRedirectUri });
+    await browser.close();
+
+    // Assert
+    expect(new URL(before.final.location ?? '').searchParams.has('code')).toBe(true);
+    expect(hops).toHaveLength(1);
+    expect(loggedOut.status).toBe(303);
+    const target = new URL(loggedOut.location ?? '');
+    expect(`${target.origin}${target.pathname}`).toBe(POST_LOGOUT_REDIRECT_URI);
+    expect(target.searchParams.get('state')).toBe('after-logout');
+    expect(after.final.status).toBe(200);
+    expect(after.final.body).toContain('<title>Sign in – Entra ID emulator</title>');
+  });
+
+  test('when logout carries an id_token_hint and no session exists, then it still redirects to the app', async () => {
+    // Arrange
+    const { browser, result } = await signIn('alex.wilber@contoso.dev');
+    const logoutUrl = new URL(`${emulator.authority}/oauth2/v2.0/logout`);
+    logoutUrl.searchParams.set('post_logout_redirect_uri', POST_LOGOUT_REDIRECT_URI);
+    logoutUrl.searchParams.set('id_token_hint', result.idToken);
+    const stranger = newBrowser();
+
+    // Act
+    const signedIn = await browser.follow(logoutUrl.href, {}, { stopAt: isPostLogoutUri });
+    const noSession = await stranger.follow(logoutUrl.href, {}, { stopAt: isPostLogoutUri });
+    await Promise.all([browser.close(), stranger.close()]);
+
+    // Assert
+    for (const { final } of [signedIn, noSession]) {
+      expect(final.status).toBe(303);
+      expect(final.location).toBe(POST_LOGOUT_REDIRECT_URI);
+    }
+  });
+
+  test('when the user cancels on the login page, then the app gets access_denied like from Entra', async () => {
+    // Arrange
+    const browser = newBrowser();
+    const authorize = await msalApp().getAuthCodeUrl({
+      scopes: SCOPES,
+      redirectUri: REDIRECT_URI,
+      responseMode: 'query',
+      codeChallenge: (await new CryptoProvider().generatePkceCodes()).challenge,
+      codeChallengeMethod: 'S256',
+      state: 'cancelled-flow',
+    });
+    const loginPage = (await browser.follow(authorize)).final;
+
+    // Act
+    const cancelled = await browser.submitForm(loginPage, (form) => form.text === 'Cancel');
+    const callback = await followToCallback(browser, cancelled);
+    await browser.close();
+
+    // Assert
+    expect(callback.searchParams.get('error')).toBe('access_denied');
+    expect(callback.searchParams.get('error_description')).toMatch(/^AADSTS65004/);
+    expect(callback.searchParams.get('state')).toBe('cancelled-flow');
+  });
+
+  test('when WEBSITE_INSTANCE_ID is set, then the emulator refuses to start', async () => {
+    // Arrange
+    const child = spawn(process.execPath, [require.resolve('tsx/cli'), 'dev/emulator/main.ts'], {
+      cwd: PROJECT_ROOT,
+      env: { ...process.env, WEBSITE_INSTANCE_ID: 'abc123', EMULATOR_PORT: '0' },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
+    let output = '';
+    child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+    child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
+
+    // Act
+    const exitCode = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+
+    // Assert
+    expect(exitCode).not.toBe(0);
+    expect(output).toMatch(/development only/i);
+    expect(output).toContain('WEBSITE_INSTANCE_ID');
+    expect(output).not.toContain('EMULATOR_READY');
+  });
+});

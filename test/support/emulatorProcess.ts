@@ -1,0 +1,78 @@
+import { randomBytes } from 'node:crypto';
+import path from 'node:path';
+import { ensureDevCertificate } from '../../dev/emulator/certificate';
+import { DEV_CLIENT_ID, DEV_TENANT_ID } from '../../dev/emulator/devRegistration';
+import { PROJECT_ROOT, spawnTsReady } from '../../dev/processes';
+
+/** The local Entra ID emulator as a child process on a free port, for integration tests. */
+
+export interface EmulatorProcessOptions {
+  redirectUris: string[];
+  postLogoutRedirectUris: string[];
+  clientId?: string;
+  /** Defaults to a fresh random secret per start. */
+  clientSecret?: string;
+  tenantId?: string;
+  /** Defaults to `.local/emulator-test`; the certificate there is reused while valid. */
+  certDir?: string;
+}
+
+export interface EmulatorProcess {
+  port: number;
+  /** `https://localhost:<port>/<tenant>`: AUTH_AUTHORITY for the app, authority for MSAL. */
+  authority: string;
+  issuer: string;
+  tenantId: string;
+  /** The self-signed certificate: NODE_EXTRA_CA_CERTS for processes that call the emulator. */
+  certPath: string;
+  clientId: string;
+  clientSecret: string;
+  /** Output so far, for failure messages. */
+  output(): string;
+  stop(): Promise<void>;
+}
+
+export const TEST_CERT_DIR = path.join(PROJECT_ROOT, '.local', 'emulator-test');
+
+interface ReadyLine {
+  port: number;
+  authority: string;
+  issuer: string;
+}
+
+export async function startEmulatorProcess(
+  options: EmulatorProcessOptions,
+): Promise<EmulatorProcess> {
+  const certDir = options.certDir ?? TEST_CERT_DIR;
+  // Before anything is spawned: NODE_EXTRA_CA_CERTS is read only when a process starts.
+  const { certPath } = await ensureDevCertificate(certDir);
+  const clientId = options.clientId ?? DEV_CLIENT_ID;
+  const clientSecret = options.clientSecret ?? randomBytes(32).toString('base64url');
+  const tenantId = options.tenantId ?? DEV_TENANT_ID;
+
+  const emulator = await spawnTsReady({
+    name: 'emulator',
+    script: 'dev/emulator/main.ts',
+    env: {
+      ...process.env,
+      EMULATOR_PORT: '0',
+      EMULATOR_TENANT_ID: tenantId,
+      EMULATOR_CLIENT_ID: clientId,
+      EMULATOR_CLIENT_SECRET: clientSecret,
+      EMULATOR_REDIRECT_URIS: options.redirectUris.join(','),
+      EMULATOR_POST_LOGOUT_REDIRECT_URIS: options.postLogoutRedirectUris.join(','),
+      EMULATOR_CERT_DIR: certDir,
+    },
+    readyPattern: /^EMULATOR_READY (.*)$/,
+  });
+  const ready = JSON.parse(emulator.ready[1] ?? '') as ReadyLine;
+  return {
+    ...ready,
+    tenantId,
+    certPath,
+    clientId,
+    clientSecret,
+    output: () => emulator.output(),
+    stop: () => emulator.stop(),
+  };
+}
