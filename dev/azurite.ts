@@ -71,6 +71,8 @@ export async function startAzurite(options: AzuriteOptions): Promise<RunningAzur
     cwd: PROJECT_ROOT,
     readyPattern: /Table service (is )?successfully (started|listening)/i,
     echo: options.echo,
+    // Azurite saves its data on SIGINT; SIGTERM ends it without saving.
+    stopSignal: 'SIGINT',
   });
   const account = `DefaultEndpointsProtocol=http;AccountName=${DEV_ACCOUNT};AccountKey=${DEV_KEY}`;
   const table = `TableEndpoint=http://127.0.0.1:${options.tablePort}/${DEV_ACCOUNT};`;

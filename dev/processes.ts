@@ -5,7 +5,6 @@ import path from 'node:path';
 /** Child processes for the dev scripts and the tests: spawn, wait for a ready line, stop. */
 
 export const PROJECT_ROOT = path.resolve(__dirname, '..');
-const TSX_CLI = require.resolve('tsx/cli');
 
 export interface ManagedProcess {
   readonly name: string;
@@ -28,11 +27,21 @@ export interface SpawnOptions {
   timeoutMs?: number;
   /** Echo the child's output with a `[name]` prefix (the dev scripts do, tests do not). */
   echo?: boolean;
+  /** The signal that asks it to stop cleanly (default SIGTERM). */
+  stopSignal?: NodeJS.Signals;
 }
 
 /** Spawns a process and resolves once it prints a line matching readyPattern. */
 export function spawnReady(options: SpawnOptions): Promise<ManagedProcess> {
-  const { name, command, args, readyPattern, timeoutMs = 30_000, echo = false } = options;
+  const {
+    name,
+    command,
+    args,
+    readyPattern,
+    timeoutMs = 30_000,
+    echo = false,
+    stopSignal = 'SIGTERM',
+  } = options;
   const child = spawn(command, args, {
     cwd: options.cwd ?? PROJECT_ROOT,
     env: options.env ?? process.env,
@@ -50,7 +59,7 @@ export function spawnReady(options: SpawnOptions): Promise<ManagedProcess> {
     output: () => output,
     stop: async () => {
       if (child.exitCode !== null || child.signalCode !== null) return;
-      signalGroup(child, 'SIGTERM');
+      signalGroup(child, stopSignal);
       const timer = setTimeout(() => signalGroup(child, 'SIGKILL'), 5_000);
       await exited;
       clearTimeout(timer);
@@ -100,14 +109,17 @@ export function spawnReady(options: SpawnOptions): Promise<ManagedProcess> {
   });
 }
 
-/** Runs a TypeScript entry point of this project with tsx. */
+/**
+ * Runs a TypeScript entry point of this project in one node process with tsx's loader (not
+ * the tsx CLI, whose extra parent process would deliver every signal twice).
+ */
 export function spawnTsReady(
   options: Omit<SpawnOptions, 'command' | 'args'> & { script: string; args?: string[] },
 ): Promise<ManagedProcess> {
   return spawnReady({
     ...options,
     command: process.execPath,
-    args: [TSX_CLI, path.resolve(PROJECT_ROOT, options.script), ...(options.args ?? [])],
+    args: ['--import', 'tsx', path.resolve(PROJECT_ROOT, options.script), ...(options.args ?? [])],
   });
 }
 

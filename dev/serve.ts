@@ -64,7 +64,7 @@ async function main(): Promise<void> {
 }
 
 function forwardSignals(stop: () => unknown): void {
-  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.once(signal, () => void stop());
+  for (const signal of ['SIGINT', 'SIGTERM'] as const) process.on(signal, () => void stop());
 }
 
 main().catch((error: unknown) => {

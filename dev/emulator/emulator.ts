@@ -275,7 +275,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
 }
 
 /** The emulator issues tokens for any test user: it must never run in an Azure app. */
-function assertDevelopmentOnly(): void {
+export function assertDevelopmentOnly(): void {
   if (process.env.WEBSITE_INSTANCE_ID) {
     throw new Error(
       'The Entra ID emulator is for local development only and refuses to start in Azure ' +
@@ -396,6 +396,11 @@ function entraLikeResponses(context: {
         ctx.set('Location', location.href);
       }
     } else if (route === 'end_session' && ctx.status === 200) {
+      await endSessionNow(ctx, provider, sessionCookie);
+    } else if (route === 'resume' && ctx.status === 200 && ctx.oidc?.session?.state?.secret) {
+      // Another account was picked (select_account, login): oidc-provider answers with a page
+      // that posts a logout of the current one and comes back here. Entra just switches, so
+      // end the old session now and redirect straight back to this resume URL.
       await endSessionNow(ctx, provider, sessionCookie);
     }
   };

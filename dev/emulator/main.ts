@@ -1,7 +1,7 @@
 import path from 'node:path';
 import { PROJECT_ROOT } from '../processes';
 import { DEV_CLIENT_ID, DEV_TENANT_ID, loadOrCreateDevClientSecret } from './devRegistration';
-import { startEmulator } from './emulator';
+import { assertDevelopmentOnly, startEmulator } from './emulator';
 
 /**
  * `tsx dev/emulator/main.ts`: runs the local Entra ID emulator until SIGINT/SIGTERM.
@@ -16,6 +16,8 @@ function list(value: string | undefined, fallback: string): string[] {
 }
 
 async function main(): Promise<void> {
+  // Before anything touches the disk (the client secret file, the certificate).
+  assertDevelopmentOnly();
   const env = process.env;
   const certDir = env.EMULATOR_CERT_DIR || path.join(PROJECT_ROOT, '.local', 'emulator');
   const port = Number(env.EMULATOR_PORT ?? '7443');

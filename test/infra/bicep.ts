@@ -270,7 +270,7 @@ export function props(object: Node): Map<string, Node> {
     if (property.type !== 'object_property') continue;
     const [key, value] = parts(property);
     if (!key || !value || key.type === 'resource_declaration') continue;
-    result.set(key.type === 'string' ? String(literal(key)) : key.text, value);
+    result.set(key.type === 'string' ? stringText(key, (e) => `\${${e.text}}`) : key.text, value);
   }
   return result;
 }

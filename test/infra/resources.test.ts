@@ -2,7 +2,6 @@ import { AUTH_TABLE_NAME } from '../../src/adapters/tables/tableLayout';
 import {
   compact,
   type Deployment,
-  fullType,
   literal,
   loadDeployment,
   type ModuleInstance,
@@ -67,7 +66,7 @@ describe('storage', () => {
     const site = resourceOfType(api.file, 'Microsoft.Web/sites');
     const name = rendered(storage, container, 'name');
 
-    expect(name).toMatch(/^app-package-func-api-\{.+\}$/);
+    expect(name).toMatch(/^app-package-\{.+\}-\{.+\}$/);
     expect(at(container, 'properties.publicAccess')).toBe('None');
     expect(rendered(api, site, 'properties.functionAppConfig.deployment.storage.value')).toBe(
       `{stg.properties.primaryEndpoints.blob}${name}`,
@@ -154,7 +153,7 @@ describe('the function app', () => {
     const host = render(
       need(variables(deployment.main).get('functionAppHostName'), 'functionAppHostName'),
       deployment.mainScope,
-      () => 'x',
+      (e) => `{${e}}`,
     );
 
     // Opting into unique default host names (<name>-<hash>.<region>.azurewebsites.net) would break it.

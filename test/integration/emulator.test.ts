@@ -8,10 +8,17 @@ import {
 } from '@azure/msal-node';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
 import { createRemoteJWKSet, customFetch, decodeJwt, jwtVerify, type JWTPayload } from 'jose';
 import { Agent, fetch as undiciFetch, request } from 'undici';
 import { PROJECT_ROOT } from '../../dev/processes';
-import { BrowserClient, pickEmulatorUser, type ClientResponse } from '../support/browserClient';
+import {
+  BrowserClient,
+  parseForms,
+  pickEmulatorUser,
+  type ClientResponse,
+} from '../support/browserClient';
 import { startEmulatorProcess, type EmulatorProcess } from '../support/emulatorProcess';
 
 /**
@@ -178,6 +185,17 @@ function refreshTokenIn(app: ConfidentialClientApplication): string {
   return entry.secret;
 }
 
+/** Runs `node -e script` and collects its stdout ('close' waits for the streams to drain). */
+function runNode(
+  script: string,
+  env: NodeJS.ProcessEnv,
+): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, ['-e', script], { env, stdio: ['ignore', 'pipe', 'pipe'] });
+  let output = '';
+  child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
+  return new Promise((resolve) => child.once('close', (code) => resolve({ code, output })));
+}
+
 describe('local Entra ID emulator', () => {
   test('when discovery is fetched, then it has Entra v2.0 shape, paths and RS256 keys', async () => {
     // Arrange
@@ -219,6 +237,28 @@ describe('local Entra ID emulator', () => {
     }
   });
 
+  test('when another Node process trusts the certificate via NODE_EXTRA_CA_CERTS, then it fetches discovery with TLS verification on', async () => {
+    // Arrange
+    const url = `${emulator.issuer}/.well-known/openid-configuration`;
+    const script = `fetch(${JSON.stringify(url)}).then((r) => r.json()).then((d) => console.log(d.issuer), (e) => { console.log(e.cause?.code ?? e.message); process.exit(3); })`;
+    const {
+      NODE_EXTRA_CA_CERTS: _ignored,
+      NODE_TLS_REJECT_UNAUTHORIZED: _neither,
+      ...env
+    } = process.env;
+
+    // Act
+    const [trusting, untrusting] = await Promise.all([
+      runNode(script, { ...env, NODE_EXTRA_CA_CERTS: emulator.certPath }),
+      runNode(script, env),
+    ]);
+
+    // Assert
+    expect(trusting).toEqual({ code: 0, output: `${emulator.issuer}\n` });
+    expect(untrusting.code).toBe(3);
+    expect(untrusting.output).toMatch(/SELF_SIGNED|UNABLE_TO_VERIFY|CERT/);
+  });
+
   test('when msal-node signs a user in with code + PKCE, then the ID token is Entra-like and verifies', async () => {
     // Arrange
     const browser = newBrowser();
@@ -254,7 +294,7 @@ describe('local Entra ID emulator', () => {
     expect(result.account?.tenantId).toBe(emulator.tenantId);
   });
 
-  test('when the token endpoint answers, then client_info decodes to uid and utid', async () => {
+  test('when a code is redeemed directly, then the response is Entra-like: client_info, refresh token, no iss', async () => {
     // Arrange: the code exchange by hand, to see the raw token response MSAL parses.
     const browser = newBrowser();
     const app = msalApp();
@@ -362,7 +402,7 @@ describe('local Entra ID emulator', () => {
     expect(after.final.body).toContain('<title>Sign in – Entra ID emulator</title>');
   });
 
-  test('when logout carries an id_token_hint and no session exists, then it still redirects to the app', async () => {
+  test('when logout carries an id_token_hint, with or without an emulator session, then it redirects to the app', async () => {
     // Arrange
     const { browser, result } = await signIn('alex.wilber@contoso.dev');
     const logoutUrl = new URL(`${emulator.authority}/oauth2/v2.0/logout`);
@@ -380,6 +420,58 @@ describe('local Entra ID emulator', () => {
       expect(final.status).toBe(303);
       expect(final.location).toBe(POST_LOGOUT_REDIRECT_URI);
     }
+  });
+
+  test('when a signed-in browser asks for select_account, then the user can switch accounts', async () => {
+    // Arrange
+    const { browser } = await signIn(MEGAN);
+
+    // Act
+    const { result } = await signIn('adele.vance@contoso.dev', browser);
+    await browser.close();
+
+    // Assert
+    const claims = await verifyIdToken(result.idToken);
+    expect(claims.preferred_username).toBe('adele.vance@contoso.dev');
+    expect(claims.roles).toEqual(['Admin']);
+  });
+
+  test('when a signed-in user is asked for more scopes, then consent is given without a page', async () => {
+    // Arrange: the session's grant covers openid and profile only.
+    const browser = newBrowser();
+    const narrow = await msalApp().getAuthCodeUrl({
+      scopes: ['openid', 'profile'],
+      redirectUri: REDIRECT_URI,
+      responseMode: 'query',
+      codeChallenge: (await new CryptoProvider().generatePkceCodes()).challenge,
+      codeChallengeMethod: 'S256',
+    });
+    const loginPage = (await browser.follow(narrow)).final;
+    await followToCallback(browser, await pickEmulatorUser(browser, loginPage, MEGAN));
+    const app = msalApp();
+    const { verifier, challenge } = await new CryptoProvider().generatePkceCodes();
+    const wide = await app.getAuthCodeUrl({
+      scopes: SCOPES,
+      redirectUri: REDIRECT_URI,
+      responseMode: 'query',
+      codeChallenge: challenge,
+      codeChallengeMethod: 'S256',
+    });
+
+    // Act
+    const { final, hops } = await browser.follow(wide, {}, { stopAt: isRedirectUri });
+    await browser.close();
+
+    // Assert
+    expect(hops.every((hop) => hop.status === 302 || hop.status === 303)).toBe(true);
+    const code = new URL(final.location ?? '').searchParams.get('code') ?? '';
+    const result = await app.acquireTokenByCode({
+      code,
+      redirectUri: REDIRECT_URI,
+      scopes: SCOPES,
+      codeVerifier: verifier,
+    });
+    expect(result.idTokenClaims).toMatchObject({ email: MEGAN });
   });
 
   test('when the user cancels on the login page, then the app gets access_denied like from Entra', async () => {
@@ -406,24 +498,105 @@ describe('local Entra ID emulator', () => {
     expect(callback.searchParams.get('state')).toBe('cancelled-flow');
   });
 
-  test('when WEBSITE_INSTANCE_ID is set, then the emulator refuses to start', async () => {
+  test('when login_hint names a test user, then the login page offers that user first', async () => {
     // Arrange
+    const browser = newBrowser();
+    const authorize = await msalApp().getAuthCodeUrl({
+      scopes: SCOPES,
+      redirectUri: REDIRECT_URI,
+      responseMode: 'query',
+      codeChallenge: (await new CryptoProvider().generatePkceCodes()).challenge,
+      codeChallengeMethod: 'S256',
+      loginHint: 'ALEX.WILBER@contoso.dev',
+    });
+
+    // Act
+    const { final: loginPage } = await browser.follow(authorize);
+    await browser.close();
+
+    // Assert
+    const forms = parseForms(loginPage.body, loginPage.url);
+    expect(forms.map((form) => form.fields.username)).toEqual([
+      'alex.wilber@contoso.dev',
+      'adele.vance@contoso.dev',
+      'megan.bowen@contoso.dev',
+      undefined, // Cancel
+    ]);
+    expect(loginPage.body).toMatch(/<button type="submit" autofocus>Alex Wilber<\/button>/);
+  });
+
+  test('when prompt=none finds no emulator session, then the app gets login_required', async () => {
+    // Arrange
+    const browser = newBrowser();
+    const authorize = await msalApp().getAuthCodeUrl({
+      scopes: SCOPES,
+      redirectUri: REDIRECT_URI,
+      responseMode: 'query',
+      codeChallenge: (await new CryptoProvider().generatePkceCodes()).challenge,
+      codeChallengeMethod: 'S256',
+      prompt: 'none',
+      state: 'silent',
+    });
+
+    // Act
+    const { final } = await browser.follow(authorize, {}, { stopAt: isRedirectUri });
+    await browser.close();
+
+    // Assert
+    const callback = new URL(final.location ?? '');
+    expect(`${callback.origin}${callback.pathname}`).toBe(REDIRECT_URI);
+    expect(callback.searchParams.get('error')).toBe('login_required');
+    expect(callback.searchParams.get('state')).toBe('silent');
+  });
+
+  test('when an authorization request comes without PKCE, then the app gets invalid_request', async () => {
+    // Arrange
+    const browser = newBrowser();
+    const authorize = new URL(`${emulator.authority}/oauth2/v2.0/authorize`);
+    authorize.search = new URLSearchParams({
+      client_id: emulator.clientId,
+      response_type: 'code',
+      response_mode: 'query',
+      redirect_uri: REDIRECT_URI,
+      scope: SCOPES.join(' '),
+      state: 'no-pkce',
+    }).toString();
+
+    // Act
+    const { final } = await browser.follow(authorize.href, {}, { stopAt: isRedirectUri });
+    await browser.close();
+
+    // Assert
+    const callback = new URL(final.location ?? '');
+    expect(callback.searchParams.get('error')).toBe('invalid_request');
+    expect(callback.searchParams.get('error_description')).toMatch(/PKCE/);
+  });
+
+  test('when WEBSITE_INSTANCE_ID is set, then the emulator refuses to start', async () => {
+    // Arrange: a certificate directory that must not come into being.
+    const certDir = path.join(os.tmpdir(), `emulator-refused-${process.pid}-${Date.now()}`);
     const child = spawn(process.execPath, [require.resolve('tsx/cli'), 'dev/emulator/main.ts'], {
       cwd: PROJECT_ROOT,
-      env: { ...process.env, WEBSITE_INSTANCE_ID: 'abc123', EMULATOR_PORT: '0' },
+      env: {
+        ...process.env,
+        WEBSITE_INSTANCE_ID: 'abc123',
+        EMULATOR_PORT: '0',
+        EMULATOR_CERT_DIR: certDir,
+      },
       stdio: ['ignore', 'pipe', 'pipe'],
     });
     let output = '';
     child.stdout.on('data', (chunk: Buffer) => (output += chunk.toString()));
     child.stderr.on('data', (chunk: Buffer) => (output += chunk.toString()));
 
-    // Act
-    const exitCode = await new Promise<number | null>((resolve) => child.once('exit', resolve));
+    // Act: 'close' (unlike 'exit') waits for stdout and stderr to be drained.
+    const exitCode = await new Promise<number | null>((resolve) => child.once('close', resolve));
 
     // Assert
     expect(exitCode).not.toBe(0);
     expect(output).toMatch(/development only/i);
     expect(output).toContain('WEBSITE_INSTANCE_ID');
     expect(output).not.toContain('EMULATOR_READY');
+    expect(fs.existsSync(certDir)).toBe(false);
   });
 });

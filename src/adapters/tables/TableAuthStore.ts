@@ -274,7 +274,15 @@ export class TableAuthStore implements AuthStore {
   private async call<T>(operation: string, run: () => Promise<T>): Promise<T> {
     try {
       await this.ensureTable();
-      return await run();
+      try {
+        return await run();
+      } catch (error) {
+        // The table vanished (deleted, or a fresh Azurite): create it again, once.
+        if (codeOf(error) !== 'TableNotFound') throw error;
+        this.tableReady = undefined;
+        await this.ensureTable();
+        return await run();
+      }
     } catch (error) {
       const status = statusOf(error);
       if (status === 404 || status === 412) throw error;
@@ -289,6 +297,7 @@ export class TableAuthStore implements AuthStore {
   }
 
   private ensureTable(): Promise<void> {
+    // createTable treats "already exists" as success, so this is idempotent across instances.
     this.tableReady ??= this.client.createTable().catch((error: unknown) => {
       this.tableReady = undefined; // try again on the next request
       throw error;
@@ -321,6 +330,12 @@ function statusOf(error: unknown): number | undefined {
   if (error instanceof RestError) return error.statusCode;
   const status = (error as { statusCode?: unknown } | null)?.statusCode;
   return typeof status === 'number' ? status : undefined;
+}
+
+function codeOf(error: unknown): string | undefined {
+  if (error instanceof RestError) return error.code;
+  const code = (error as { code?: unknown } | null)?.code;
+  return typeof code === 'string' ? code : undefined;
 }
 
 function describe(error: unknown): string {

@@ -1,0 +1,142 @@
+import path from 'node:path';
+import net from 'node:net';
+import { startAzurite } from './azurite';
+import { ensureDevCertificate } from './emulator/certificate';
+import {
+  DEV_CLIENT_ID,
+  DEV_TENANT_ID,
+  loadOrCreateDevClientSecret,
+} from './emulator/devRegistration';
+import { chooseHost, LOCAL_HOST_READY } from './functionsHost';
+import { freePort, PROJECT_ROOT, spawnTsReady, stopAll, type ManagedProcess } from './processes';
+import { localSettings } from './settings';
+
+/**
+ * `npm start` (after the build): Azurite, the local Entra emulator when no real tenant is
+ * configured, and the functions host. Ctrl-C stops them all.
+ */
+
+const LOCAL_DIR = path.join(PROJECT_ROOT, '.local');
+const EMULATOR_DIR = path.join(LOCAL_DIR, 'emulator');
+const DEFAULT_EMULATOR_PORT = 7443;
+const DEFAULT_TABLE_PORT = 10002;
+
+async function main(): Promise<void> {
+  const settings = localSettings();
+  const port = Number(settings.PORT ?? 7071);
+  const appOrigin = `http://localhost:${port}`;
+  const hostKind = chooseHost(settings);
+  const running: ManagedProcess[] = [];
+  let stopping = false;
+  const shutdown = async (code: number) => {
+    if (stopping) return;
+    stopping = true;
+    console.log('\nStopping...');
+    await stopAll(running);
+    process.exit(code);
+  };
+  process.on('SIGINT', () => void shutdown(0));
+  process.on('SIGTERM', () => void shutdown(0));
+
+  try {
+    const hostEnv: NodeJS.ProcessEnv = { ...settings, PORT: String(port), AUTH_DEV_HOST: hostKind };
+
+    const storage = settings.AUTH_STORAGE_CONNECTION_STRING;
+    if (
+      settings.AUTH_STORAGE_TABLE_ENDPOINT ||
+      (storage && !/UseDevelopmentStorage=true/i.test(storage))
+    ) {
+      console.log('Storage: using the configured account (Azurite not started).');
+    } else {
+      const tablePort = (await isFree(DEFAULT_TABLE_PORT)) ? DEFAULT_TABLE_PORT : await freePort();
+      // Core Tools needs blob and queue too (timer trigger locks); the local host only tables.
+      const allServices =
+        hostKind === 'func'
+          ? { blobPort: await freePort(), queuePort: await freePort() }
+          : undefined;
+      const azurite = await startAzurite({
+        tablePort,
+        allServices,
+        location: path.join(LOCAL_DIR, 'azurite'),
+      });
+      running.push(azurite.process);
+      hostEnv.AUTH_STORAGE_CONNECTION_STRING = azurite.tableConnectionString;
+      if (allServices) hostEnv.AzureWebJobsStorage = azurite.connectionString;
+      console.log(
+        `Storage: Azurite Table service on http://127.0.0.1:${tablePort} (data in .local/azurite)`,
+      );
+    }
+
+    if (settings.AUTH_TENANT_ID || settings.AUTH_AUTHORITY) {
+      console.log(
+        `Identity: the configured tenant (${settings.AUTH_AUTHORITY ?? settings.AUTH_TENANT_ID}).`,
+      );
+    } else {
+      // The certificate must exist before the host starts: Node reads NODE_EXTRA_CA_CERTS once.
+      const { certPath } = await ensureDevCertificate(EMULATOR_DIR);
+      const emulatorPort = (await isFree(DEFAULT_EMULATOR_PORT))
+        ? DEFAULT_EMULATOR_PORT
+        : await freePort();
+      const clientSecret = loadOrCreateDevClientSecret(EMULATOR_DIR);
+      const emulator = await spawnTsReady({
+        name: 'emulator',
+        script: 'dev/emulator/main.ts',
+        env: {
+          ...process.env,
+          EMULATOR_PORT: String(emulatorPort),
+          EMULATOR_CERT_DIR: EMULATOR_DIR,
+          EMULATOR_TENANT_ID: DEV_TENANT_ID,
+          EMULATOR_CLIENT_ID: DEV_CLIENT_ID,
+          EMULATOR_CLIENT_SECRET: clientSecret,
+          EMULATOR_REDIRECT_URIS: `${appOrigin}/api/auth/callback`,
+          EMULATOR_POST_LOGOUT_REDIRECT_URIS: `${appOrigin}/,${appOrigin}/api/demo`,
+        },
+        readyPattern: /^EMULATOR_READY (.*)$/,
+        echo: true,
+      });
+      running.push(emulator);
+      const { authority } = JSON.parse(emulator.ready[1] ?? '{}') as { authority: string };
+      Object.assign(hostEnv, {
+        AUTH_AUTHORITY: authority,
+        AUTH_CLIENT_ID: DEV_CLIENT_ID,
+        AUTH_CLIENT_SECRET: clientSecret,
+        AUTH_POST_LOGOUT_REDIRECT_URI:
+          settings.AUTH_POST_LOGOUT_REDIRECT_URI ?? `${appOrigin}/api/demo`,
+        NODE_EXTRA_CA_CERTS: certPath,
+      });
+      console.log(
+        `Identity: local Entra ID emulator at ${authority}/v2.0 (certificate ${path.relative(PROJECT_ROOT, certPath)})`,
+      );
+    }
+
+    const host = await spawnTsReady({
+      name: hostKind === 'func' ? 'func' : 'app',
+      script: 'dev/serve.ts',
+      env: hostEnv,
+      readyPattern: LOCAL_HOST_READY,
+      echo: true,
+      timeoutMs: 120_000,
+    });
+    running.push(host);
+    host.child.once('exit', (code) => void shutdown(code ?? 1));
+    console.log(`
+  Functions host: ${hostKind === 'func' ? 'Azure Functions Core Tools (func start)' : "the project's local host (Core Tools not installed)"}
+  Open the demo:  ${appOrigin}/api/demo
+  Sign in:        ${appOrigin}/api/auth/login?returnTo=/api/auth/me
+  Press Ctrl-C to stop everything.
+`);
+  } catch (error) {
+    console.error(error instanceof Error ? error.message : error);
+    await shutdown(1);
+  }
+}
+
+function isFree(port: number): Promise<boolean> {
+  return new Promise((resolve) => {
+    const server = net.createServer();
+    server.once('error', () => resolve(false));
+    server.listen(port, '127.0.0.1', () => server.close(() => resolve(true)));
+  });
+}
+
+void main();

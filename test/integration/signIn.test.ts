@@ -1,0 +1,230 @@
+import { TableClient } from '@azure/data-tables';
+import { AUTH_TABLE_NAME } from '../../src/adapters/tables/tableLayout';
+import { BrowserClient } from '../support/browserClient';
+import { me, openLogin, pickUser, signIn, USERS } from '../support/signInSteps';
+import { startStack, type Stack } from '../support/stack';
+
+/**
+ * Sign-in through the real parts: the served functions over HTTP, Azurite, and the Entra
+ * emulator, with a cookie-jar client playing the browser.
+ */
+
+let stack: Stack;
+const clients: BrowserClient[] = [];
+const browser = () => {
+  const client = new BrowserClient({ ca: stack.ca });
+  clients.push(client);
+  return client;
+};
+
+beforeAll(async () => {
+  stack = await startStack();
+});
+afterAll(async () => {
+  await Promise.all(clients.map((c) => c.close()));
+  await stack?.stop();
+});
+
+describe('sign-in over HTTP', () => {
+  it('when a user signs in, then the callback lands on the return URL, me shows the claims, and logout ends it', async () => {
+    const client = browser();
+    const done = await signIn(client, stack.appOrigin, {
+      returnTo: '/api/auth/me',
+      user: USERS.megan,
+    });
+    expect(done.status).toBe(302);
+    expect(done.location).toBe(`${stack.appOrigin}/api/auth/me`);
+    expect(done.headers['cache-control']).toBe('no-store');
+    expect(done.headers['referrer-policy']).toBe('no-referrer');
+    const setCookie = String(done.headers['set-cookie']);
+    expect(setCookie).toMatch(
+      /^__Host-authsession=[^;]{1,100}; Max-Age=28800; Path=\/; HttpOnly; Secure; SameSite=Lax$/,
+    );
+
+    const session = await me(client, stack.appOrigin);
+    expect(session.status).toBe(200);
+    const body = session.json<{
+      authenticated: boolean;
+      user: Record<string, unknown>;
+      expiresAt: string;
+    }>();
+    expect(body.authenticated).toBe(true);
+    expect(body.user).toMatchObject({
+      name: 'Megan Bowen',
+      preferred_username: USERS.megan,
+      tid: stack.emulator.tenantId,
+      oid: expect.any(String),
+      email: expect.any(String),
+    });
+    expect(body.user.groups).toHaveLength(150); // and yet the cookie stayed under 100 bytes
+    expect(Date.parse(body.expiresAt)).toBeGreaterThan(Date.now());
+
+    const logoutPage = await client.request(`${stack.appOrigin}/api/auth/logout`);
+    expect(logoutPage.body).toContain('method="post"');
+    const logout = await client.request(`${stack.appOrigin}/api/auth/logout`, {
+      method: 'POST',
+      headers: { origin: stack.appOrigin, 'sec-fetch-site': 'same-origin' },
+    });
+    expect(logout.status).toBe(302);
+    const endSession = new URL(logout.location!);
+    expect(endSession.href.startsWith(`${stack.emulator.authority}/oauth2/v2.0/logout`)).toBe(true);
+    expect(endSession.searchParams.get('post_logout_redirect_uri')).toBe(`${stack.appOrigin}/`);
+    expect(endSession.searchParams.get('logout_hint')).toEqual(expect.any(String));
+    const { final } = await client.follow(logout.location!);
+    expect(final.url.startsWith(stack.appOrigin)).toBe(true);
+    expect((await me(client, stack.appOrigin)).status).toBe(401);
+
+    // The emulator session ended too: signing in again shows the login page.
+    await openLogin(client, stack.appOrigin);
+  });
+
+  it('when the protected example function is opened signed out, then it sends the browser to sign in and back', async () => {
+    const client = browser();
+    const first = await client.request(`${stack.appOrigin}/api/hello?x=1`);
+    expect(first.status).toBe(302);
+    expect(first.location).toBe(
+      `${stack.appOrigin}/api/auth/login?returnTo=%2Fapi%2Fhello%3Fx%3D1`,
+    );
+    const loginPage = (await client.follow(first.location!)).final;
+    const done = await client.request(await pickUser(client, loginPage, USERS.alex));
+    expect(done.location).toBe(`${stack.appOrigin}/api/hello?x=1`);
+    expect((await client.request(done.location!)).body).toContain('Hello, Alex Wilber!');
+  });
+
+  it('when two flows start in one browser and finish in reverse order, then both succeed', async () => {
+    const client = browser();
+    const pageOne = await openLogin(client, stack.appOrigin, '?returnTo=/one');
+    const pageTwo = await openLogin(client, stack.appOrigin, '?returnTo=/two');
+    const callbackTwo = await pickUser(client, pageTwo, USERS.adele);
+    const callbackOne = await pickUser(client, pageOne, USERS.adele);
+    const two = await client.request(callbackTwo);
+    const one = await client.request(callbackOne);
+    expect([two.status, two.location]).toEqual([302, `${stack.appOrigin}/two`]);
+    expect([one.status, one.location]).toEqual([302, `${stack.appOrigin}/one`]);
+  });
+
+  it('when three flows start concurrently in a browser with no cookie yet, then all three succeed', async () => {
+    const client = browser();
+    const pages = await Promise.all(
+      ['/a', '/b', '/c'].map((r) => openLogin(client, stack.appOrigin, `?returnTo=${r}`)),
+    );
+    const callbacks = [];
+    for (const page of pages) callbacks.push(await pickUser(client, page, USERS.adele));
+    const results = await Promise.all(
+      [callbacks[1]!, callbacks[2]!, callbacks[0]!].map((c) => client.request(c)),
+    );
+    expect(results.map((r) => [r.status, r.location])).toEqual([
+      [302, `${stack.appOrigin}/b`],
+      [302, `${stack.appOrigin}/c`],
+      [302, `${stack.appOrigin}/a`],
+    ]);
+  });
+
+  it('when the callback is replayed after the session is gone, then state_already_used; while signed in, it goes on', async () => {
+    const client = browser();
+    const loginPage = await openLogin(client, stack.appOrigin, '?returnTo=/again');
+    const callbackUrl = await pickUser(client, loginPage, USERS.adele);
+    expect((await client.request(callbackUrl)).status).toBe(302);
+
+    const reload = await client.request(callbackUrl);
+    expect([reload.status, reload.location]).toEqual([302, `${stack.appOrigin}/again`]);
+
+    await client.jar.setCookie('__Host-authsession=; Max-Age=0; Path=/; Secure', stack.appOrigin);
+    const replay = await client.request(callbackUrl, { headers: { accept: 'application/json' } });
+    expect(replay.status).toBe(400);
+    expect(replay.json()).toMatchObject({
+      error: 'state_already_used',
+      correlationId: expect.any(String),
+    });
+  });
+
+  it("when a callback carries another browser's state, then unknown_state", async () => {
+    const victim = browser();
+    const attacker = browser();
+    await openLogin(attacker, stack.appOrigin); // the attacker's browser holds a flow cookie of its own
+    const callbackUrl = await pickUser(
+      victim,
+      await openLogin(victim, stack.appOrigin),
+      USERS.adele,
+    );
+    const response = await attacker.request(callbackUrl, {
+      headers: { accept: 'application/json' },
+    });
+    expect(response.status).toBe(400);
+    expect(response.json()).toMatchObject({ error: 'unknown_state' });
+  });
+
+  it('when the callback comes without the flow cookie, then missing_flow_cookie with a page that says what to do', async () => {
+    const client = browser();
+    const callbackUrl = await pickUser(
+      client,
+      await openLogin(client, stack.appOrigin, '?returnTo=/deep'),
+      USERS.adele,
+    );
+    const cookieless = browser();
+    const response = await cookieless.request(callbackUrl);
+    expect(response.status).toBe(400);
+    expect(response.body).toContain('missing_flow_cookie');
+    expect(response.body).toMatch(/Allow cookies for this site/);
+    expect(response.body).toContain('/api/auth/login');
+  });
+
+  it('when Entra answers with an error, then idp_error shows it', async () => {
+    const client = browser();
+    await openLogin(client, stack.appOrigin);
+    const response = await client.request(
+      `${stack.appOrigin}/api/auth/callback?error=access_denied&error_description=${encodeURIComponent('AADSTS65004: User declined to consent.')}`,
+    );
+    expect(response.status).toBe(400);
+    expect(response.body).toContain('idp_error');
+    expect(response.body).toContain('AADSTS65004: User declined to consent.');
+  });
+
+  it('when the logout POST comes from another site, then 403 and the session survives', async () => {
+    const client = browser();
+    await signIn(client, stack.appOrigin);
+    const response = await client.request(`${stack.appOrigin}/api/auth/logout`, {
+      method: 'POST',
+      headers: { origin: 'https://evil.test', accept: 'application/json' },
+    });
+    expect(response.status).toBe(403);
+    expect(response.json()).toMatchObject({ error: 'invalid_request' });
+    expect((await me(client, stack.appOrigin)).status).toBe(200);
+  });
+
+  it('when login is opened on 127.0.0.1, then it first moves to the redirect URI host, before any cookie', async () => {
+    const client = browser();
+    const port = new URL(stack.appOrigin).port;
+    const response = await client.request(`http://127.0.0.1:${port}/api/auth/login?returnTo=/x`);
+    expect(response.status).toBe(302);
+    expect(response.location).toBe(`${stack.appOrigin}/api/auth/login?returnTo=/x`);
+    expect(response.headers['set-cookie']).toBeUndefined();
+  });
+
+  it('when a sign-in completes, then the flow record is consumed and the session row is keyed by a hash', async () => {
+    const client = browser();
+    await signIn(client, stack.appOrigin);
+    const cookies = await client.jar.getCookies(stack.appOrigin);
+    const session = cookies.find((c) => c.key === '__Host-authsession')!;
+    const [partition, secret] = session.value.split('.');
+    const table = TableClient.fromConnectionString(
+      stack.azurite.connectionString,
+      AUTH_TABLE_NAME,
+      {
+        allowInsecureConnection: true,
+      },
+    );
+    const rows = [];
+    for await (const row of table.listEntities({
+      queryOptions: { filter: `PartitionKey eq '${partition}'` },
+    })) {
+      rows.push(row);
+    }
+    const rowKeys = rows.map((r) => r.rowKey as string);
+    expect(rowKeys.some((k) => k.startsWith('s.'))).toBe(true);
+    expect(rowKeys.join(' ')).not.toContain(secret);
+    expect(
+      rows.filter((r) => r.kind === 'flow').every((r) => typeof r.consumedAtMs === 'number'),
+    ).toBe(true);
+  });
+});

@@ -1,0 +1,60 @@
+import { BrowserClient, pickEmulatorUser, type ClientResponse } from './browserClient';
+
+/** The steps of a sign-in as a browser takes them, split so tests can interleave them. */
+
+export const USERS = {
+  adele: 'adele.vance@contoso.dev',
+  alex: 'alex.wilber@contoso.dev',
+  megan: 'megan.bowen@contoso.dev',
+} as const;
+
+export const isCallback = (url: URL) => url.pathname === '/api/auth/callback';
+
+/** From the app's login URL to the emulator's login page. */
+export async function openLogin(
+  client: BrowserClient,
+  appOrigin: string,
+  query = '',
+): Promise<ClientResponse> {
+  const { final } = await client.follow(`${appOrigin}/api/auth/login${query}`);
+  if (final.status !== 200 || !final.body.includes('name="username"')) {
+    throw new Error(
+      `expected the emulator's login page, got ${final.status} at ${final.url}\n${final.body.slice(0, 500)}`,
+    );
+  }
+  return final;
+}
+
+/** Picks a user on the login page; returns the callback URL the provider sends the browser to. */
+export async function pickUser(
+  client: BrowserClient,
+  loginPage: ClientResponse,
+  username: string,
+): Promise<string> {
+  const picked = await pickEmulatorUser(client, loginPage, username);
+  const { final } = picked.location
+    ? await client.follow(picked.location, {}, { stopAt: isCallback })
+    : { final: picked };
+  if (!final.location || !isCallback(new URL(final.location))) {
+    throw new Error(
+      `expected a redirect to the callback, got ${final.status} at ${final.url}\n${final.body.slice(0, 500)}`,
+    );
+  }
+  return final.location;
+}
+
+/** A whole sign-in; returns the callback's response (302 to the return URL on success). */
+export async function signIn(
+  client: BrowserClient,
+  appOrigin: string,
+  options: { returnTo?: string; user?: string } = {},
+): Promise<ClientResponse> {
+  const query = options.returnTo ? `?returnTo=${encodeURIComponent(options.returnTo)}` : '';
+  const loginPage = await openLogin(client, appOrigin, query);
+  const callbackUrl = await pickUser(client, loginPage, options.user ?? USERS.adele);
+  return client.request(callbackUrl);
+}
+
+export async function me(client: BrowserClient, appOrigin: string): Promise<ClientResponse> {
+  return client.request(`${appOrigin}/api/auth/me`, { headers: { accept: 'application/json' } });
+}
