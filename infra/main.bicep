@@ -116,10 +116,11 @@ var demoPath = '/api/demo'
 var functionAppHostName = '${functionAppName}.azurewebsites.net'
 var appOrigin = 'https://${functionAppHostName}'
 var redirectUri = '${appOrigin}${callbackPath}'
-// Where Entra sends the browser after sign-out: the app's root (the app's own default). Entra's v2.0
-// end-session endpoint expects post_logout_redirect_uri to match a redirect URI registered for the app,
-// so it is registered next to the callback.
-var postLogoutRedirectUri = '${appOrigin}/'
+// Where Entra sends the browser after sign-out: the demo page, which shows "signed out" (the site's root
+// is only the Functions runtime's placeholder page). Entra's v2.0 end-session endpoint expects
+// post_logout_redirect_uri to match a redirect URI registered for the app, so it is registered next to
+// the callback.
+var postLogoutRedirectUri = '${appOrigin}${demoPath}'
 var extraRedirectUriList = filter(map(split(extraRedirectUris, ','), uri => trim(uri)), uri => !empty(uri))
 
 // The authority's tenant segment: this tenant, or 'organizations' for any Entra tenant (the app then

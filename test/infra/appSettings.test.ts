@@ -167,9 +167,11 @@ describe('the app, started with the Bicep app settings', () => {
     expect(loadConfig(env).redirectUri.href).toBe(loadConfig(withoutRedirect).redirectUri.href);
   });
 
-  it('sends the browser back to the app root, on the same origin, after sign-out', () => {
+  it('sends the browser back to the demo page, on the same origin, after sign-out', () => {
     const config = loadConfig(environment());
 
-    expect(config.postLogoutRedirectUri.href).toBe(`${config.redirectUri.origin}/`);
+    expect(config.postLogoutRedirectUri.href).toBe(
+      `${config.redirectUri.origin}${routePath(routes.demo)}`,
+    );
   });
 });
