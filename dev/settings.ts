@@ -8,13 +8,16 @@ export const LOCAL_SETTINGS_PATH = path.join(PROJECT_ROOT, 'local.settings.json'
  * local.settings.json Values under the process environment, as Core Tools applies them:
  * a variable already set in the environment wins.
  */
-export function localSettings(env: NodeJS.ProcessEnv = process.env): NodeJS.ProcessEnv {
+export function localSettings(
+  env: NodeJS.ProcessEnv = process.env,
+  file: string = LOCAL_SETTINGS_PATH,
+): NodeJS.ProcessEnv {
   const merged: NodeJS.ProcessEnv = {};
-  if (existsSync(LOCAL_SETTINGS_PATH)) {
-    const file = JSON.parse(readFileSync(LOCAL_SETTINGS_PATH, 'utf8')) as {
+  if (existsSync(file)) {
+    const contents = JSON.parse(readFileSync(file, 'utf8')) as {
       Values?: Record<string, unknown>;
     };
-    for (const [name, value] of Object.entries(file.Values ?? {})) {
+    for (const [name, value] of Object.entries(contents.Values ?? {})) {
       if (value !== undefined && value !== null && value !== '') merged[name] = String(value);
     }
   }

@@ -1,0 +1,219 @@
+import { HttpResponse, type HttpHandler } from '@azure/functions';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import type { FunctionDefinition } from '../../src/functions/definitions';
+import {
+  readRoutePrefix,
+  startLocalHost,
+  PROJECT_HOST_JSON,
+  type RunningLocalHost,
+} from '../../dev/localHost';
+import { freePort, spawnTsReady } from '../../dev/processes';
+import { localSettings } from '../../dev/settings';
+import { ROUTE_PREFIX } from '../../src/routes';
+
+/** The offline runtime itself: the local Functions host, settings, and npm start's lifecycle. */
+
+describe('local Functions host', () => {
+  let host: RunningLocalHost;
+  let base: string;
+  const lines: string[] = [];
+  let timerRuns = 0;
+  let timerRan: () => void;
+  const timerHasRun = new Promise<void>((resolve) => (timerRan = resolve));
+
+  const echo: HttpHandler = async (request) => ({
+    status: 201,
+    headers: { 'X-Echo': 'yes' },
+    jsonBody: {
+      method: request.method,
+      url: request.url,
+      query: Object.fromEntries(request.query),
+      params: request.params,
+      header: request.headers.get('x-custom'),
+      body: await request.text(),
+    },
+    cookies: [
+      {
+        name: 'a',
+        value: '1',
+        path: '/',
+        httpOnly: true,
+        secure: true,
+        sameSite: 'Lax',
+        maxAge: 60,
+      },
+      { name: 'b', value: '', maxAge: 0 },
+    ],
+  });
+  const definitions: FunctionDefinition[] = [
+    {
+      kind: 'http',
+      name: 'echo',
+      route: 'things/{id}',
+      methods: ['GET', 'POST'],
+      authLevel: 'anonymous',
+      handler: echo,
+    },
+    {
+      kind: 'http',
+      name: 'response',
+      route: 'response',
+      methods: ['GET'],
+      authLevel: 'anonymous',
+      handler: async () => new HttpResponse({ status: 202, body: 'plain' }),
+    },
+    {
+      kind: 'http',
+      name: 'boom',
+      route: 'boom',
+      methods: ['GET'],
+      authLevel: 'anonymous',
+      handler: async () => {
+        throw new Error('handler bug');
+      },
+    },
+    {
+      kind: 'timer',
+      name: 'everySecond',
+      schedule: '* * * * * *',
+      handler: async () => {
+        timerRuns++;
+        timerRan();
+      },
+    },
+  ];
+
+  beforeAll(async () => {
+    host = await startLocalHost({
+      definitions,
+      routePrefix: 'api',
+      port: await freePort(),
+      log: (l) => lines.push(l),
+    });
+    base = `http://localhost:${host.port}`;
+  });
+  afterAll(async () => {
+    await host?.close();
+  });
+
+  it("when host.json is read, then its routePrefix is the code's", () => {
+    expect(readRoutePrefix(PROJECT_HOST_JSON)).toBe(ROUTE_PREFIX);
+  });
+
+  it('when a route matches, then the handler sees method, URL, query, params, headers and body', async () => {
+    const response = await fetch(`${base}/api/things/42?x=1&y=two`, {
+      method: 'POST',
+      headers: { 'x-custom': 'hello' },
+      body: 'payload',
+    });
+    expect(response.status).toBe(201);
+    expect(response.headers.get('x-echo')).toBe('yes');
+    expect(await response.json()).toEqual({
+      method: 'POST',
+      url: `${base}/api/things/42?x=1&y=two`,
+      query: { x: '1', y: 'two' },
+      params: { id: '42' },
+      header: 'hello',
+      body: 'payload',
+    });
+  });
+
+  it('when the handler sets cookies, then they become Set-Cookie headers', async () => {
+    const response = await fetch(`${base}/api/things/1`);
+    expect(response.headers.getSetCookie()).toEqual([
+      'a=1; Max-Age=60; Path=/; HttpOnly; Secure; SameSite=Lax',
+      'b=; Max-Age=0',
+    ]);
+  });
+
+  it('when the handler returns an HttpResponse, then its status and body are served', async () => {
+    const response = await fetch(`${base}/api/response`);
+    expect([response.status, await response.text()]).toEqual([202, 'plain']);
+  });
+
+  it('when no route matches, then 404; when the route matches but not the method, then 405', async () => {
+    expect((await fetch(`${base}/api/nothing`)).status).toBe(404);
+    expect((await fetch(`${base}/things/1`)).status).toBe(404); // without the route prefix
+    const wrongMethod = await fetch(`${base}/api/things/1`, { method: 'DELETE' });
+    expect(wrongMethod.status).toBe(405);
+    expect(wrongMethod.headers.get('allow')).toBe('GET, POST');
+  });
+
+  it('when a handler throws, then 500 and the host keeps serving', async () => {
+    expect((await fetch(`${base}/api/boom`)).status).toBe(500);
+    expect((await fetch(`${base}/api/response`)).status).toBe(202);
+    expect(lines.join('\n')).toContain('handler bug');
+  });
+
+  it('when a timer is defined, then it runs on its schedule', async () => {
+    await timerHasRun;
+    expect(timerRuns).toBeGreaterThanOrEqual(1);
+  });
+
+  it('when requests are served, then one line each is logged', () => {
+    expect(lines.some((l) => /GET \/api\/response 202 \d+ms/.test(l))).toBe(true);
+  });
+});
+
+describe('settings', () => {
+  it('when local.settings.json and the environment both set a value, then the environment wins', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'settings-'));
+    const file = path.join(dir, 'local.settings.json');
+    writeFileSync(file, JSON.stringify({ Values: { A: 'file', B: 'file', EMPTY: '' } }));
+    try {
+      const merged = localSettings({ B: 'env', C: 'env' }, file);
+      expect(merged).toMatchObject({ A: 'file', B: 'env', C: 'env' });
+      expect(merged.EMPTY).toBeUndefined();
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('npm start', () => {
+  function refused(port: number): Promise<boolean> {
+    return new Promise((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(false);
+      });
+      socket.once('error', () => resolve(true));
+    });
+  }
+
+  it('when started, then Azurite, the emulator and the host come up; when interrupted, then every port is free again', async () => {
+    const port = await freePort();
+    const start = await spawnTsReady({
+      name: 'start',
+      script: 'dev/start.ts',
+      env: { ...process.env, PORT: String(port), AUTH_DEV_HOST: 'local' },
+      readyPattern: /Press Ctrl-C to stop everything/,
+      timeoutMs: 60_000,
+    });
+    const output = start.output();
+    const tablePort = Number(
+      /Azurite Table service on http:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1],
+    );
+    const emulatorPort = Number(/emulator at https:\/\/localhost:(\d+)\//.exec(output)?.[1]);
+    expect(output).toContain(`http://localhost:${port}/api/demo`);
+    expect(output).toMatch(/the project's local host/);
+
+    const discovery = /emulator at (https:\/\/\S+)\/v2\.0/.exec(output)?.[1];
+    expect(discovery).toBeDefined();
+    const demo = await fetch(`http://localhost:${port}/api/demo`);
+    expect(demo.status).toBe(200);
+    const login = await fetch(`http://localhost:${port}/api/auth/login`, { redirect: 'manual' });
+    expect(login.headers.get('location')).toMatch(
+      new RegExp(`^https://localhost:${emulatorPort}/`),
+    );
+
+    const exited = new Promise((resolve) => start.child.once('exit', resolve));
+    start.child.kill('SIGINT');
+    await exited;
+    for (const p of [port, tablePort, emulatorPort]) expect(await refused(p)).toBe(true);
+  });
+});
