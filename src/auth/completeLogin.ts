@@ -117,9 +117,11 @@ async function finish(
 
   let user;
   try {
+    const metadata = await ctx.identityProvider.metadata();
     user = await validateIdToken(idToken, {
       clientId: config.clientId,
-      issuer: (await ctx.identityProvider.metadata()).issuer,
+      issuer: metadata.issuer,
+      algorithms: metadata.idTokenSigningAlgorithms,
       allowedTenants: config.allowedTenants,
       nonce: stored.flow.nonce,
       now,

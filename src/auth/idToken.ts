@@ -10,6 +10,21 @@ import { constantTimeEqual } from './secrets';
  */
 
 export const CLOCK_SKEW_SECONDS = 120;
+/** Asymmetric algorithms only: "none" and HMAC (a shared secret the client also knows) never. */
+const ASYMMETRIC_ALGORITHMS = [
+  'RS256',
+  'RS384',
+  'RS512',
+  'PS256',
+  'PS384',
+  'PS512',
+  'ES256',
+  'ES384',
+  'ES512',
+  'EdDSA',
+];
+/** Entra signs ID tokens with RS256; other algorithms only when the provider announces them. */
+const DEFAULT_ALGORITHMS = ['RS256'];
 
 export interface IdTokenExpectations {
   clientId: string;
@@ -19,6 +34,8 @@ export interface IdTokenExpectations {
   nonce: string;
   now: Date;
   keys: JWTVerifyGetKey;
+  /** The provider's id_token_signing_alg_values_supported, if announced. */
+  algorithms?: readonly string[];
 }
 
 export async function validateIdToken(
@@ -29,8 +46,7 @@ export async function validateIdToken(
   try {
     ({ payload } = await jwtVerify(idToken, expect.keys, {
       audience: expect.clientId,
-      // Entra signs ID tokens with RS256; refusing others rules out "none" and key confusion.
-      algorithms: ['RS256'],
+      algorithms: signingAlgorithms(expect.algorithms),
       clockTolerance: CLOCK_SKEW_SECONDS,
       currentDate: expect.now,
       requiredClaims: ['iss', 'aud', 'exp', 'iat', 'sub'],
@@ -49,7 +65,9 @@ export async function validateIdToken(
     });
   }
 
-  const tid = stringClaim(payload, 'tid');
+  // Entra always sends tid. A provider with a fixed issuer that does not is taken at its word:
+  // the tenant is the one its issuer names (https://host/<tenant>/v2.0).
+  const tid = stringClaim(payload, 'tid') ?? fixedIssuerTenant(expect.issuer);
   if (!tid) throw new AuthError('invalid_id_token', 'ID token has no tid claim');
 
   // Multi-tenant metadata names the issuer with a {tenantid} placeholder: the token's own tid
@@ -89,6 +107,21 @@ export async function validateIdToken(
     roles: stringArrayClaim(payload, 'roles'),
     groups: stringArrayClaim(payload, 'groups'),
   };
+}
+
+function signingAlgorithms(announced: readonly string[] | undefined): string[] {
+  const usable = (announced ?? []).filter((a) => ASYMMETRIC_ALGORITHMS.includes(a));
+  return usable.length > 0 ? usable : DEFAULT_ALGORITHMS;
+}
+
+function fixedIssuerTenant(issuer: string): string | undefined {
+  if (issuer.includes('{tenantid}')) return undefined;
+  try {
+    const segments = new URL(issuer).pathname.split('/').filter(Boolean);
+    return segments.at(-1) === 'v2.0' ? segments.at(-2) : segments.at(-1);
+  } catch {
+    return undefined;
+  }
 }
 
 function stringClaim(payload: JWTPayload, name: string): string | undefined {

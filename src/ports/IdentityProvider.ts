@@ -21,6 +21,8 @@ export interface ProviderMetadata {
   issuer: string;
   jwksUri: string;
   endSessionEndpoint?: string;
+  /** id_token_signing_alg_values_supported, when the provider lists them. */
+  idTokenSigningAlgorithms?: string[];
 }
 
 export interface IdentityProvider {

@@ -59,6 +59,11 @@ export class MsalIdentityProvider implements IdentityProvider {
       issuer: document.issuer,
       jwksUri: document.jwks_uri,
       endSessionEndpoint: document.end_session_endpoint,
+      idTokenSigningAlgorithms: Array.isArray(document.id_token_signing_alg_values_supported)
+        ? document.id_token_signing_alg_values_supported.filter(
+            (a): a is string => typeof a === 'string',
+          )
+        : undefined,
     };
   }
 

@@ -169,8 +169,29 @@ describe('validateIdToken', () => {
     });
   });
 
-  it('when tid is missing, then invalid_id_token', async () => {
+  it('when tid is missing, then the tenant is the one the fixed issuer names, and still checked', async () => {
     const token = await key.sign(standardClaims({ nonce: NONCE, tid: undefined }));
+    await expect(validateIdToken(token, expectations)).resolves.toMatchObject({ tid: FAKE_TENANT });
+    expectations.allowedTenants = ['another-tenant'];
+    await expect(validateIdToken(token, expectations)).rejects.toMatchObject({
+      code: 'tenant_not_allowed',
+    });
+  });
+
+  it('when the provider announces HS256 and none, then they are still refused', async () => {
+    const token = await key.sign(standardClaims({ nonce: NONCE }));
+    const [, payload] = token.split('.');
+    const header = base64url.encode(JSON.stringify({ alg: 'HS256', kid: key.kid }));
+    expectations.algorithms = ['HS256', 'none'];
+    await expect(validateIdToken(`${header}.${payload}.c2ln`, expectations)).rejects.toMatchObject({
+      code: 'invalid_id_token',
+    });
+    await expect(validateIdToken(token, expectations)).resolves.toMatchObject({ tid: FAKE_TENANT });
+  });
+
+  it('when the provider announces only ES256, then an RS256 token is refused', async () => {
+    const token = await key.sign(standardClaims({ nonce: NONCE }));
+    expectations.algorithms = ['ES256'];
     await expect(validateIdToken(token, expectations)).rejects.toMatchObject({
       code: 'invalid_id_token',
     });
@@ -188,6 +209,13 @@ describe('validateIdToken', () => {
         standardClaims({ nonce: NONCE, tid: other, iss: `https://idp.test/${other}/v2.0` }),
       );
       await expect(validateIdToken(token, expectations)).resolves.toMatchObject({ tid: other });
+    });
+
+    it('when tid is missing, then invalid_id_token', async () => {
+      const token = await key.sign(standardClaims({ nonce: NONCE, tid: undefined }));
+      await expect(validateIdToken(token, expectations)).rejects.toMatchObject({
+        code: 'invalid_id_token',
+      });
     });
 
     it('when iss names another tenant than tid, then invalid_id_token', async () => {
