@@ -227,4 +227,49 @@ describe('sign-in over HTTP', () => {
       rows.filter((r) => r.kind === 'flow').every((r) => typeof r.consumedAtMs === 'number'),
     ).toBe(true);
   });
+
+  it.each([
+    [
+      'an oversized returnTo',
+      '/api/auth/login?returnTo=/' + 'a'.repeat(5000),
+      {},
+      'invalid_request',
+    ],
+    ['an unknown prompt', '/api/auth/login?prompt=evil', {}, 'invalid_request'],
+    [
+      'an oversized Cookie header',
+      '/api/auth/callback?state=x&code=y',
+      { cookie: `a=${'x'.repeat(9000)}` },
+      'invalid_request',
+    ],
+    [
+      'a malformed flow cookie',
+      '/api/auth/callback?state=x&code=y',
+      { cookie: '__Host-authflow-abc=%E0%A4%A' },
+      'missing_flow_cookie',
+    ],
+    [
+      'a malformed state',
+      '/api/auth/callback?state=../../x&code=y',
+      { cookie: '__Host-authflow-abcdefabcdef=zz.AAAAAAAAAAAAAAAAAAAAAA' },
+      'unknown_state',
+    ],
+    [
+      'a control character in the code',
+      '/api/auth/callback?state=a.b&code=%01',
+      {},
+      'invalid_request',
+    ],
+  ])(
+    'when a request has %s, then a clear %s error and the host keeps serving',
+    async (_label, pathAndQuery, headers, code) => {
+      const client = browser();
+      const response = await client.request(`${stack.appOrigin}${pathAndQuery}`, {
+        headers: { accept: 'application/json', ...headers },
+      });
+      expect(response.status).toBe(400);
+      expect(response.json()).toMatchObject({ error: code });
+      expect((await client.request(`${stack.appOrigin}/api/demo`)).status).toBe(200);
+    },
+  );
 });

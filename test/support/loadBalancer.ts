@@ -1,0 +1,150 @@
+import { randomInt } from 'node:crypto';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
+import httpProxy from 'http-proxy';
+
+/**
+ * A load balancer without affinity, as a scaled-out app meets it at its worst: every request
+ * goes to an instance picked at random (no sticky sessions, no per-connection choice), the
+ * Host header stays as the browser sent it (the app sees its public origin) and no
+ * X-Forwarded-* headers are added. Built on http-proxy; records which instance served what.
+ */
+
+export interface ServedRequest {
+  /** Index into the targets. */
+  instance: number;
+  method: string;
+  path: string;
+  status?: number;
+  /** The OAuth state this request carries (callback) or starts (login's redirect). */
+  state?: string;
+}
+
+export interface LoadBalancer {
+  /** The public port; listens on 127.0.0.1 and, where available, ::1. */
+  port: number;
+  origin: string;
+  /** Upstream ports; requests before they are set get 503. */
+  setTargets(ports: readonly number[]): void;
+  readonly served: readonly ServedRequest[];
+  /** Requests per instance, in target order. */
+  countsByInstance(): number[];
+  /** For every flow seen: the instance that started it and the one that finished it. */
+  flows(): Map<string, { login?: number; callback?: number }>;
+  close(): Promise<void>;
+}
+
+export async function startLoadBalancer(options: { port?: number } = {}): Promise<LoadBalancer> {
+  let targets: readonly number[] = [];
+  const served: ServedRequest[] = [];
+  // Keep-alive toward the instances is fine: the choice is made per request, not per connection.
+  const agent = new http.Agent({ keepAlive: true, maxSockets: 64 });
+  const proxy = httpProxy.createProxyServer({
+    xfwd: false,
+    changeOrigin: false,
+    agent,
+    proxyTimeout: 30_000,
+  });
+  const records = new WeakMap<http.IncomingMessage, ServedRequest>();
+
+  proxy.on('proxyRes', (proxyRes, req) => {
+    const record = records.get(req);
+    if (!record) return;
+    record.status = proxyRes.statusCode;
+    const location = proxyRes.headers.location;
+    if (!record.state && location) {
+      const state = stateOf(new URL(location, 'http://placeholder'));
+      if (state) record.state = state;
+    }
+  });
+  proxy.on('error', (error, _req, res) => {
+    if (res instanceof http.ServerResponse && !res.headersSent) {
+      res.writeHead(502, { 'content-type': 'text/plain' }).end(`load balancer: ${error.message}`);
+    } else {
+      res.destroy();
+    }
+  });
+
+  const handle = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    if (targets.length === 0) {
+      res.writeHead(503, { 'content-type': 'text/plain' }).end('load balancer: no instances');
+      return;
+    }
+    const instance = randomInt(targets.length);
+    const url = new URL(req.url ?? '/', 'http://placeholder');
+    const record: ServedRequest = {
+      instance,
+      method: req.method ?? 'GET',
+      path: url.pathname,
+      state: stateOf(url),
+    };
+    served.push(record);
+    records.set(req, record);
+    proxy.web(req, res, { target: `http://127.0.0.1:${targets[instance]}` });
+  };
+
+  const servers: http.Server[] = [];
+  let port = options.port ?? 0;
+  for (const [index, host] of ['127.0.0.1', '::1'].entries()) {
+    const server = http.createServer(handle);
+    try {
+      port = await listen(server, port, host);
+      servers.push(server);
+    } catch (error) {
+      // Browsers try both loopback addresses for "localhost"; IPv6 may be missing here.
+      if (index === 0) throw error;
+    }
+  }
+
+  return {
+    port,
+    origin: `http://localhost:${port}`,
+    setTargets: (ports) => {
+      targets = [...ports];
+    },
+    served,
+    countsByInstance: () => {
+      const counts = targets.map(() => 0);
+      for (const r of served) counts[r.instance] = (counts[r.instance] ?? 0) + 1;
+      return counts;
+    },
+    flows: () => {
+      const flows = new Map<string, { login?: number; callback?: number }>();
+      for (const r of served) {
+        if (!r.state) continue;
+        const flow = flows.get(r.state) ?? {};
+        if (r.path.endsWith('/auth/login')) flow.login = r.instance;
+        if (r.path.endsWith('/auth/callback')) flow.callback ??= r.instance;
+        flows.set(r.state, flow);
+      }
+      return flows;
+    },
+    close: async () => {
+      await Promise.all(
+        servers.map(
+          (server) =>
+            new Promise<void>((resolve) => {
+              server.close(() => resolve());
+              server.closeAllConnections();
+            }),
+        ),
+      );
+      proxy.close();
+      agent.destroy();
+    },
+  };
+}
+
+function stateOf(url: URL): string | undefined {
+  return url.searchParams.get('state') ?? undefined;
+}
+
+function listen(server: http.Server, port: number, host: string): Promise<number> {
+  return new Promise((resolve, reject) => {
+    server.once('error', reject);
+    server.listen(port, host, () => {
+      server.off('error', reject);
+      resolve((server.address() as AddressInfo).port);
+    });
+  });
+}
