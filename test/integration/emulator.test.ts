@@ -1,6 +1,7 @@
 import {
   ConfidentialClientApplication,
   CryptoProvider,
+  type AuthorizationUrlRequest,
   type AuthenticationResult,
   type INetworkModule,
   type NetworkRequestOptions,
@@ -86,6 +87,21 @@ function msalApp(): ConfidentialClientApplication {
       knownAuthorities: [`localhost:${emulator.port}`],
     },
     system: { networkClient: emulatorNetworkClient() },
+  });
+}
+
+/** An authorize URL for a fresh PKCE pair, with whatever else the test varies. */
+async function authorizeUrl(
+  app: ConfidentialClientApplication,
+  extra: Partial<AuthorizationUrlRequest> = {},
+): Promise<string> {
+  return app.getAuthCodeUrl({
+    scopes: SCOPES,
+    redirectUri: REDIRECT_URI,
+    responseMode: 'query',
+    codeChallenge: (await new CryptoProvider().generatePkceCodes()).challenge,
+    codeChallengeMethod: 'S256',
+    ...extra,
   });
 }
 
@@ -370,13 +386,7 @@ describe('local Entra ID emulator', () => {
     );
     logoutUrl.searchParams.set('state', 'after-logout');
     const app = msalApp();
-    const authorize = await app.getAuthCodeUrl({
-      scopes: SCOPES,
-      redirectUri: REDIRECT_URI,
-      responseMode: 'query',
-      codeChallenge: (await new CryptoProvider().generatePkceCodes()).challenge,
-      codeChallengeMethod: 'S256',
-    });
+    const authorize = await authorizeUrl(app, {});
     // While signed in, authorize goes straight back to the app without a login page.
     const before = await browser.follow(authorize, {}, { stopAt: isRedirectUri });
 
@@ -439,13 +449,7 @@ describe('local Entra ID emulator', () => {
   test('when a signed-in user is asked for more scopes, then consent is given without a page', async () => {
     // Arrange: the session's grant covers openid and profile only.
     const browser = newBrowser();
-    const narrow = await msalApp().getAuthCodeUrl({
-      scopes: ['openid', 'profile'],
-      redirectUri: REDIRECT_URI,
-      responseMode: 'query',
-      codeChallenge: (await new CryptoProvider().generatePkceCodes()).challenge,
-      codeChallengeMethod: 'S256',
-    });
+    const narrow = await authorizeUrl(msalApp(), { scopes: ['openid', 'profile'] });
     const loginPage = (await browser.follow(narrow)).final;
     await followToCallback(browser, await pickEmulatorUser(browser, loginPage, MEGAN));
     const app = msalApp();
@@ -477,14 +481,7 @@ describe('local Entra ID emulator', () => {
   test('when the user cancels on the login page, then the app gets access_denied like from Entra', async () => {
     // Arrange
     const browser = newBrowser();
-    const authorize = await msalApp().getAuthCodeUrl({
-      scopes: SCOPES,
-      redirectUri: REDIRECT_URI,
-      responseMode: 'query',
-      codeChallenge: (await new CryptoProvider().generatePkceCodes()).challenge,
-      codeChallengeMethod: 'S256',
-      state: 'cancelled-flow',
-    });
+    const authorize = await authorizeUrl(msalApp(), { state: 'cancelled-flow' });
     const loginPage = (await browser.follow(authorize)).final;
 
     // Act
@@ -501,14 +498,7 @@ describe('local Entra ID emulator', () => {
   test('when login_hint names a test user, then the login page offers that user first', async () => {
     // Arrange
     const browser = newBrowser();
-    const authorize = await msalApp().getAuthCodeUrl({
-      scopes: SCOPES,
-      redirectUri: REDIRECT_URI,
-      responseMode: 'query',
-      codeChallenge: (await new CryptoProvider().generatePkceCodes()).challenge,
-      codeChallengeMethod: 'S256',
-      loginHint: 'ALEX.WILBER@contoso.dev',
-    });
+    const authorize = await authorizeUrl(msalApp(), { loginHint: 'ALEX.WILBER@contoso.dev' });
 
     // Act
     const { final: loginPage } = await browser.follow(authorize);
@@ -528,15 +518,7 @@ describe('local Entra ID emulator', () => {
   test('when prompt=none finds no emulator session, then the app gets login_required', async () => {
     // Arrange
     const browser = newBrowser();
-    const authorize = await msalApp().getAuthCodeUrl({
-      scopes: SCOPES,
-      redirectUri: REDIRECT_URI,
-      responseMode: 'query',
-      codeChallenge: (await new CryptoProvider().generatePkceCodes()).challenge,
-      codeChallengeMethod: 'S256',
-      prompt: 'none',
-      state: 'silent',
-    });
+    const authorize = await authorizeUrl(msalApp(), { prompt: 'none', state: 'silent' });
 
     // Act
     const { final } = await browser.follow(authorize, {}, { stopAt: isRedirectUri });

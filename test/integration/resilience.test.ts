@@ -1,8 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { BrowserClient } from '../support/browserClient';
-import { me, openLogin, pickUser, signIn, USERS } from '../support/signInSteps';
+import { browserPool, me, openLogin, pickUser, signIn, USERS } from '../support/signInSteps';
 import { startStack, type Stack } from '../support/stack';
 
 /** Expiry and storage outages, through the real parts (short flow TTL, Azurite on disk). */
@@ -10,12 +9,8 @@ import { startStack, type Stack } from '../support/stack';
 const FLOW_TTL_SECONDS = 10;
 let stack: Stack;
 let dataDir: string;
-const clients: BrowserClient[] = [];
-const browser = () => {
-  const client = new BrowserClient({ ca: stack.ca });
-  clients.push(client);
-  return client;
-};
+const browsers = browserPool(() => stack.ca);
+const browser = () => browsers.open();
 
 beforeAll(async () => {
   dataDir = mkdtempSync(path.join(os.tmpdir(), 'azurite-'));
@@ -25,7 +20,7 @@ beforeAll(async () => {
   });
 });
 afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close()));
+  await browsers.closeAll();
   await stack?.stop();
   rmSync(dataDir, { recursive: true, force: true });
 });

@@ -1,7 +1,6 @@
 import { TableClient } from '@azure/data-tables';
 import { AUTH_TABLE_NAME } from '../../src/adapters/tables/tableLayout';
-import { BrowserClient } from '../support/browserClient';
-import { me, openLogin, pickUser, signIn, USERS } from '../support/signInSteps';
+import { browserPool, me, openLogin, pickUser, signIn, USERS } from '../support/signInSteps';
 import { startStack, type Stack } from '../support/stack';
 
 /**
@@ -10,18 +9,14 @@ import { startStack, type Stack } from '../support/stack';
  */
 
 let stack: Stack;
-const clients: BrowserClient[] = [];
-const browser = () => {
-  const client = new BrowserClient({ ca: stack.ca });
-  clients.push(client);
-  return client;
-};
+const browsers = browserPool(() => stack.ca);
+const browser = () => browsers.open();
 
 beforeAll(async () => {
   stack = await startStack();
 });
 afterAll(async () => {
-  await Promise.all(clients.map((c) => c.close()));
+  await browsers.closeAll();
   await stack?.stop();
 });
 

@@ -2,6 +2,19 @@ import { BrowserClient, pickEmulatorUser, type ClientResponse } from './browserC
 
 /** The steps of a sign-in as a browser takes them, split so tests can interleave them. */
 
+/** Browsers for one test file: each trusts the emulator's CA; all close together in afterAll. */
+export function browserPool(ca: () => Buffer) {
+  const clients: BrowserClient[] = [];
+  return {
+    open(): BrowserClient {
+      const client = new BrowserClient({ ca: ca() });
+      clients.push(client);
+      return client;
+    },
+    closeAll: () => Promise.all(clients.map((c) => c.close())),
+  };
+}
+
 export const USERS = {
   adele: 'adele.vance@contoso.dev',
   alex: 'alex.wilber@contoso.dev',
