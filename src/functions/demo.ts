@@ -1,6 +1,6 @@
 import type { HttpResponseInit } from '@azure/functions';
 import { routePath, routes } from '../routes';
-import { NO_STORE } from './http';
+import { HTML_PAGE } from './http';
 import { page } from './pages';
 
 const ME = routePath(routes.me);
@@ -15,7 +15,7 @@ const HELLO = routePath(routes.hello);
 export async function demo(): Promise<HttpResponseInit> {
   return {
     status: 200,
-    headers: { 'Content-Type': 'text/html; charset=utf-8', ...NO_STORE },
+    headers: { ...HTML_PAGE },
     body: page(
       'Entra ID sign-in on Azure Functions',
       `<div class="card">

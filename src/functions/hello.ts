@@ -1,10 +1,11 @@
+import { HTML_PAGE } from './http';
 import { escapeHtml, page } from './pages';
 import { requireUser } from './requireUser';
 
 /** GET /api/hello: an example of a function protected with requireUser. */
 export const hello = requireUser(async (_request, _context, { user }) => ({
   status: 200,
-  headers: { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' },
+  headers: { ...HTML_PAGE },
   body: page(
     'Hello',
     `<div class="card"><h1 id="greeting">Hello, ${escapeHtml(user.name ?? user.preferred_username ?? user.oid)}!</h1>

@@ -13,6 +13,14 @@ import { errorPage } from './pages';
 /** Auth responses are personal and single-use: never cached by browsers or proxies. */
 export const NO_STORE = { 'Cache-Control': 'no-store', Pragma: 'no-cache' } as const;
 
+/** Headers of every HTML page: personal, never framed (no clickjacking of the sign-out button). */
+export const HTML_PAGE = {
+  'Content-Type': 'text/html; charset=utf-8',
+  'Content-Security-Policy': "frame-ancestors 'none'",
+  'X-Content-Type-Options': 'nosniff',
+  ...NO_STORE,
+} as const;
+
 export function requestUrl(request: HttpRequest): URL {
   return new URL(request.url);
 }
@@ -99,7 +107,7 @@ export function failureResponse(
   }
   return {
     status: error.status,
-    headers: { 'Content-Type': 'text/html; charset=utf-8', ...NO_STORE },
+    headers: { ...HTML_PAGE },
     body: errorPage(error, correlationId, retryUrl),
   };
 }

@@ -3,7 +3,7 @@ import { endSession } from '../auth/endSession';
 import { authContext } from '../composition';
 import {
   functionsLogger,
-  NO_STORE,
+  HTML_PAGE,
   redirectResponse,
   requestCookies,
   requestUrl,
@@ -22,7 +22,7 @@ export async function logout(
   if (request.method === 'GET') {
     return {
       status: 200,
-      headers: { 'Content-Type': 'text/html; charset=utf-8', ...NO_STORE },
+      headers: { ...HTML_PAGE },
       body: logoutPage(),
     };
   }

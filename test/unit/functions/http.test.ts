@@ -87,6 +87,11 @@ describe('failure responses', () => {
     expect(body).toContain('/api/auth/login?returnTo=%2Fdeep%2Flink%3Fa%3D1');
     expect(body).toContain('AADSTS50011');
     expect(body).not.toContain('<script>alert(1)</script>');
+    expect(response.headers).toMatchObject({
+      'Content-Security-Policy': "frame-ancestors 'none'",
+      'X-Content-Type-Options': 'nosniff',
+      'Cache-Control': 'no-store',
+    });
   });
 
   it('when the error is not an AuthError, then it is logged and rethrown for the host', () => {
