@@ -37,4 +37,25 @@ describe('TableAuthStore key design', () => {
     const later = store.partitionFor(new Date('2026-01-01T00:10:00Z'));
     expect(earlier < later).toBe(true);
   });
+
+  it('when sessions are shorter-lived than flow retention, then cleanup still keeps flows within retention', async () => {
+    const shortSessions = { ...retention, sessionAbsoluteSeconds: 60 };
+    const store = new TableAuthStore(
+      isolatedTableClient(azurite.tableConnectionString),
+      shortSessions,
+    );
+    const createdAt = new Date(Date.now() - 30 * 60_000); // past the 10-minute TTL, within retention
+    const flow = {
+      key: { partition: store.partitionFor(createdAt), id: 'AAAAAAAAAAAAAAAAAAAAAA' },
+      nonce: 'n',
+      codeVerifier: 'v',
+      returnTo: '/',
+      cookieHash: 'h',
+      createdAt,
+      expiresAt: new Date(createdAt.getTime() + 600_000),
+    };
+    await store.createFlow(flow);
+    await store.deleteExpired(new Date());
+    expect(await store.readFlow(flow.key)).toBeDefined();
+  });
 });

@@ -187,8 +187,8 @@ export class TableAuthStore implements AuthStore {
   }
 
   /**
-   * Two key-range queries, no table scan: every row of partitions older than the session
-   * horizon, and flow rows of partitions older than the flow horizon.
+   * Two key-range queries, no table scan: every row of partitions past both horizons, and the
+   * flow rows of younger partitions past the flow horizon.
    */
   async deleteExpired(now: Date): Promise<CleanupReport> {
     const { flowTtlSeconds, flowRetentionSeconds, sessionAbsoluteSeconds } = this.retention;
@@ -200,18 +200,22 @@ export class TableAuthStore implements AuthStore {
     const sessionHorizon =
       bucketOf(new Date((nowSeconds - flowTtlSeconds - sessionAbsoluteSeconds) * 1000)) - 1;
     const partitions = new Set<string>();
+    // A partition goes whole once both its flows and its sessions are past their horizons.
+    const wholeHorizon = Math.min(flowHorizon, sessionHorizon);
+    const wholeBoundary = partitionKey(wholeHorizon + 1, 0);
     const allRows = await this.listKeys(
-      odata`PartitionKey ge ${'b'} and PartitionKey lt ${partitionKey(sessionHorizon + 1, 0)}`,
+      odata`PartitionKey ge ${'b'} and PartitionKey lt ${wholeBoundary}`,
     );
-    const oldFlows = await this.listKeys(
-      odata`PartitionKey ge ${'b'} and PartitionKey lt ${partitionKey(flowHorizon + 1, 0)} and RowKey ge ${FLOW_PREFIX} and RowKey lt ${'f/'}`,
-    );
-    const doomed = new Map<string, { partitionKey: string; rowKey: string }>();
-    for (const row of [...allRows, ...oldFlows])
-      doomed.set(`${row.partitionKey}\n${row.rowKey}`, row);
+    // Younger partitions lose only their flow rows (their sessions may still be live).
+    const oldFlows =
+      flowHorizon > wholeHorizon
+        ? await this.listKeys(
+            odata`PartitionKey ge ${wholeBoundary} and PartitionKey lt ${partitionKey(flowHorizon + 1, 0)} and RowKey ge ${FLOW_PREFIX} and RowKey lt ${'f/'}`,
+          )
+        : [];
     let flowsDeleted = 0;
     let sessionsDeleted = 0;
-    for (const [partition, rows] of groupBy([...doomed.values()], (r) => r.partitionKey)) {
+    for (const [partition, rows] of groupBy([...allRows, ...oldFlows], (r) => r.partitionKey)) {
       partitions.add(partition);
       for (let i = 0; i < rows.length; i += TRANSACTION_LIMIT) {
         const batch = rows.slice(i, i + TRANSACTION_LIMIT);
