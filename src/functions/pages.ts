@@ -23,13 +23,18 @@ const STYLE = `
   .details { background: color-mix(in srgb, CanvasText 6%, transparent); padding: .75rem 1rem; border-radius: 6px; white-space: pre-wrap; overflow-wrap: anywhere; }
 `;
 
+/**
+ * Referrer policy same-origin: nothing leaves for other sites (a page shown at the callback has
+ * the code in its URL), while same-origin form posts keep a real Origin header, which the
+ * sign-out check needs (with no-referrer, Chromium sends "Origin: null").
+ */
 export function page(title: string, body: string, script = ''): string {
   return `<!doctype html>
 <html lang="en">
 <head>
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
-<meta name="referrer" content="no-referrer">
+<meta name="referrer" content="same-origin">
 <title>${escapeHtml(title)}</title>
 <style>${STYLE}</style>
 </head>

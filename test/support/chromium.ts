@@ -67,7 +67,9 @@ export async function launchChromium(options: LaunchOptions = {}): Promise<Brows
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
-      ...(spkiList.length > 0 ? [`--ignore-certificate-errors-spki-list=${spkiList.join(',')}`] : []),
+      ...(spkiList.length > 0
+        ? [`--ignore-certificate-errors-spki-list=${spkiList.join(',')}`]
+        : []),
     ],
   });
 }

@@ -27,10 +27,6 @@ export interface LoadBalancer {
   /** Upstream ports; requests before they are set get 503. */
   setTargets(ports: readonly number[]): void;
   readonly served: readonly ServedRequest[];
-  /** Requests per instance, in target order. */
-  countsByInstance(): number[];
-  /** For every flow seen: the instance that started it and the one that finished it. */
-  flows(): Map<string, { login?: number; callback?: number }>;
   close(): Promise<void>;
 }
 
@@ -103,22 +99,6 @@ export async function startLoadBalancer(options: { port?: number } = {}): Promis
       targets = [...ports];
     },
     served,
-    countsByInstance: () => {
-      const counts = targets.map(() => 0);
-      for (const r of served) counts[r.instance] = (counts[r.instance] ?? 0) + 1;
-      return counts;
-    },
-    flows: () => {
-      const flows = new Map<string, { login?: number; callback?: number }>();
-      for (const r of served) {
-        if (!r.state) continue;
-        const flow = flows.get(r.state) ?? {};
-        if (r.path.endsWith('/auth/login')) flow.login = r.instance;
-        if (r.path.endsWith('/auth/callback')) flow.callback ??= r.instance;
-        flows.set(r.state, flow);
-      }
-      return flows;
-    },
     close: async () => {
       await Promise.all(
         servers.map(
@@ -133,6 +113,24 @@ export async function startLoadBalancer(options: { port?: number } = {}): Promis
       agent.destroy();
     },
   };
+}
+
+/**
+ * For every flow in these requests (by its state): the instance that started it (the login
+ * whose redirect carried the state) and the one that first answered its callback.
+ */
+export function flowsOf(
+  served: readonly ServedRequest[],
+): Map<string, { login?: number; callback?: number }> {
+  const flows = new Map<string, { login?: number; callback?: number }>();
+  for (const r of served) {
+    if (!r.state) continue;
+    const flow = flows.get(r.state) ?? {};
+    if (r.path.endsWith('/auth/login')) flow.login = r.instance;
+    if (r.path.endsWith('/auth/callback')) flow.callback ??= r.instance;
+    flows.set(r.state, flow);
+  }
+  return flows;
 }
 
 function stateOf(url: URL): string | undefined {

@@ -1,0 +1,36 @@
+import { measureLatency, printLatency } from './latency';
+import { printScaleOut, scaleOut } from './scaleOut';
+
+/**
+ * `npm run bench`: the scale-out scenario (3 instances, 10 browsers x 3 tabs) for the project
+ * and the naive counter-example, the naive app alone on one instance with one tab per browser
+ * (the setup where it appears to work), then the latency of login / callback / me.
+ * Needs `npm run build` first and Chromium. Prints figures; asserts nothing on wall-clock.
+ */
+
+async function main(): Promise<void> {
+  const sideBySide = await scaleOut({
+    instances: 3,
+    contexts: 10,
+    tabs: 3,
+    variants: ['project', 'naive'],
+  });
+  const baseline = await scaleOut({ instances: 1, contexts: 10, tabs: 1, variants: ['naive'] });
+  printScaleOut(sideBySide);
+  printScaleOut(
+    baseline,
+    'Control: the naive app where it seems to work (one instance, one tab per browser)',
+  );
+  printLatency(await measureLatency(50));
+
+  const project = sideBySide.find((r) => r.variant === 'project');
+  if (project && project.succeeded !== project.attempted) {
+    console.error(`\nThe project lost ${project.attempted - project.succeeded} sign-ins.`);
+    process.exitCode = 1;
+  }
+}
+
+main().catch((error: unknown) => {
+  console.error(error instanceof Error ? (error.stack ?? error.message) : error);
+  process.exit(1);
+});
