@@ -12,7 +12,8 @@ const STYLE = `
   * { box-sizing: border-box; }
   body { font: 16px/1.5 system-ui, -apple-system, "Segoe UI", sans-serif; margin: 0; padding: 3rem 1rem; background: Canvas; color: CanvasText; }
   main { max-width: 40rem; margin: 0 auto; }
-  h1 { font-size: 1.5rem; margin: 0 0 1rem; }
+  h1 { font-size: 1.5rem; margin: 0 0 1rem; text-wrap: balance; }
+  a { color: var(--accent); }
   .card { border: 1px solid color-mix(in srgb, CanvasText 20%, transparent); border-radius: 12px; padding: 1.5rem 2rem; }
   .button, button { display: inline-block; font: inherit; padding: .5rem 1.25rem; border-radius: 6px; border: 0; background: var(--accent); color: #fff; text-decoration: none; cursor: pointer; }
   .button.secondary, button.secondary { background: transparent; color: var(--accent); border: 1px solid var(--accent); }
