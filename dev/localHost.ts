@@ -13,6 +13,7 @@ import { readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
 import type { FunctionDefinition, HttpFunctionDefinition } from '../src/functions/definitions';
+import { closeServers, listenOnLoopback, portOf } from './loopback';
 
 /**
  * A small stand-in for Azure Functions Core Tools, used when `func` is not installed: serves
@@ -25,8 +26,6 @@ export interface LocalHostOptions {
   definitions: readonly FunctionDefinition[];
   routePrefix: string;
   port: number;
-  /** Default: both loopback addresses, so "localhost" works whichever one it resolves to. */
-  hosts?: readonly string[];
   log?: (line: string) => void;
   /** Run timers on their schedule (tests may turn this off and invoke them directly). */
   runTimers?: boolean;
@@ -96,20 +95,13 @@ export async function startLocalHost(options: LocalHostOptions): Promise<Running
     }
   };
 
-  const servers: http.Server[] = [];
-  const hosts = options.hosts ?? ['127.0.0.1', '::1'];
-  let port = options.port;
-  for (const [index, host] of hosts.entries()) {
-    const server = http.createServer((req, res) => void handle(req, res));
-    server.keepAliveTimeout = 5_000;
-    try {
-      port = await listen(server, port, host);
-      servers.push(server);
-    } catch (error) {
-      // IPv6 loopback may be missing; the first address must work.
-      if (index === 0) throw error;
-    }
-  }
+  const servers = await listenOnLoopback(options.port, () =>
+    Object.assign(
+      http.createServer((req, res) => void handle(req, res)),
+      { keepAliveTimeout: 5_000 },
+    ),
+  );
+  const port = portOf(servers);
 
   const timers =
     (options.runTimers ?? true)
@@ -145,15 +137,7 @@ export async function startLocalHost(options: LocalHostOptions): Promise<Running
     port,
     close: async () => {
       for (const timer of timers) timer.stop();
-      await Promise.all(
-        servers.map(
-          (server) =>
-            new Promise<void>((resolve) => {
-              server.close(() => resolve());
-              server.closeAllConnections();
-            }),
-        ),
-      );
+      await closeServers(servers);
     },
   };
 }
@@ -236,17 +220,6 @@ async function readBody(req: http.IncomingMessage): Promise<Buffer> {
     chunks.push(chunk as Buffer);
   }
   return Buffer.concat(chunks);
-}
-
-function listen(server: http.Server, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      const address = server.address();
-      resolve(typeof address === 'object' && address ? address.port : port);
-    });
-  });
 }
 
 export const PROJECT_HOST_JSON = path.resolve(__dirname, '..', 'host.json');

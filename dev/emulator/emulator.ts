@@ -2,7 +2,6 @@ import { createHash, generateKeyPairSync, type JsonWebKey } from 'node:crypto';
 import fs from 'node:fs/promises';
 import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
 import https from 'node:https';
-import type { AddressInfo } from 'node:net';
 import type {
   Configuration,
   CookieOptions,
@@ -11,6 +10,7 @@ import type {
   Middleware,
   Provider,
 } from 'oidc-provider';
+import { closeServers, listenOnLoopback, portOf } from '../loopback';
 import { ensureDevCertificate } from './certificate';
 import { loginPage, messagePage, type LoginHint } from './pages';
 import bundledUsers from './users.json';
@@ -89,7 +89,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
   const servers = await listenOnLoopback(options.port, () =>
     https.createServer({ cert, key }, (req, res) => handle(req, res)),
   );
-  const port = (servers[0]!.address() as AddressInfo).port;
+  const port = portOf(servers);
   const origin = `https://localhost:${port}`;
   const authority = `${origin}/${tenantId}`;
   const issuer = `${authority}/v2.0`;
@@ -270,7 +270,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     port,
     authority,
     issuer,
-    close: () => closeAll(servers),
+    close: () => closeServers(servers),
   };
 }
 
@@ -595,55 +595,4 @@ function isRecord(value: unknown): value is Record<string, unknown> {
 
 function isRedirect(status: number): boolean {
   return status === 302 || status === 303;
-}
-
-/**
- * Listens on 127.0.0.1 and, when the machine has IPv6, on [::1] with the same port: clients
- * resolve "localhost" to either. Binding loopback only keeps the emulator off the network.
- */
-async function listenOnLoopback(
-  port: number,
-  createServer: () => https.Server,
-): Promise<https.Server[]> {
-  for (let attempt = 1; ; attempt += 1) {
-    const ipv4 = createServer();
-    await listen(ipv4, port, '127.0.0.1');
-    const chosen = (ipv4.address() as AddressInfo).port;
-    const ipv6 = createServer();
-    try {
-      await listen(ipv6, chosen, '::1');
-      return [ipv4, ipv6];
-    } catch (error) {
-      const code = (error as NodeJS.ErrnoException).code;
-      if (code === 'EADDRNOTAVAIL' || code === 'EAFNOSUPPORT') return [ipv4];
-      await closeAll([ipv4]);
-      // A free IPv4 port can be taken on IPv6; with port 0, simply try another one.
-      if (code !== 'EADDRINUSE' || port !== 0 || attempt >= 5) {
-        throw new Error(`Cannot listen on [::1]:${chosen} (${code}).`, { cause: error });
-      }
-    }
-  }
-}
-
-function listen(server: https.Server, port: number, host: string): Promise<void> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve();
-    });
-  });
-}
-
-async function closeAll(servers: https.Server[]): Promise<void> {
-  await Promise.all(
-    servers.map(
-      (server) =>
-        new Promise<void>((resolve) => {
-          server.close(() => resolve());
-          // Keep-alive connections from browsers and MSAL would otherwise hold close() open.
-          server.closeAllConnections();
-        }),
-    ),
-  );
 }

@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { closeServers, listenOnLoopback, portOf } from '../../dev/loopback';
 import httpProxy from 'http-proxy';
 
 /**
@@ -79,18 +79,9 @@ export async function startLoadBalancer(options: { port?: number } = {}): Promis
     proxy.web(req, res, { target: `http://127.0.0.1:${targets[instance]}` });
   };
 
-  const servers: http.Server[] = [];
-  let port = options.port ?? 0;
-  for (const [index, host] of ['127.0.0.1', '::1'].entries()) {
-    const server = http.createServer(handle);
-    try {
-      port = await listen(server, port, host);
-      servers.push(server);
-    } catch (error) {
-      // Browsers try both loopback addresses for "localhost"; IPv6 may be missing here.
-      if (index === 0) throw error;
-    }
-  }
+  // Browsers try both loopback addresses for "localhost".
+  const servers = await listenOnLoopback(options.port ?? 0, () => http.createServer(handle));
+  const port = portOf(servers);
 
   return {
     port,
@@ -100,15 +91,7 @@ export async function startLoadBalancer(options: { port?: number } = {}): Promis
     },
     served,
     close: async () => {
-      await Promise.all(
-        servers.map(
-          (server) =>
-            new Promise<void>((resolve) => {
-              server.close(() => resolve());
-              server.closeAllConnections();
-            }),
-        ),
-      );
+      await closeServers(servers);
       proxy.close();
       agent.destroy();
     },
@@ -135,14 +118,4 @@ export function flowsOf(
 
 function stateOf(url: URL): string | undefined {
   return url.searchParams.get('state') ?? undefined;
-}
-
-function listen(server: http.Server, port: number, host: string): Promise<number> {
-  return new Promise((resolve, reject) => {
-    server.once('error', reject);
-    server.listen(port, host, () => {
-      server.off('error', reject);
-      resolve((server.address() as AddressInfo).port);
-    });
-  });
 }
