@@ -53,10 +53,15 @@ export async function startLocalHost(options: LocalHostOptions): Promise<Running
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const started = performance.now();
-    const url = new URL(
-      req.url ?? '/',
-      `http://${req.headers.host ?? `localhost:${options.port}`}`,
-    );
+    let url: URL;
+    try {
+      url = new URL(req.url ?? '/', `http://${req.headers.host ?? `localhost:${options.port}`}`);
+    } catch {
+      // A Host header no URL can be built from ("a b"): refuse it, never crash the host.
+      res.writeHead(400).end();
+      log(`[host] ${req.method} (malformed URL or Host) 400`);
+      return;
+    }
     let status = 500;
     try {
       const matching = routes
@@ -97,7 +102,13 @@ export async function startLocalHost(options: LocalHostOptions): Promise<Running
 
   const servers = await listenOnLoopback(options.port, () =>
     Object.assign(
-      http.createServer((req, res) => void handle(req, res)),
+      http.createServer((req, res) => {
+        handle(req, res).catch((error: unknown) => {
+          log(`[host] unexpected failure: ${String(error)}`);
+          if (!res.headersSent) res.writeHead(500);
+          res.end();
+        });
+      }),
       { keepAliveTimeout: 5_000 },
     ),
   );

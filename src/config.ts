@@ -17,13 +17,12 @@ export type StorageSettings =
 
 export interface AuthConfig {
   clientId: string;
-  /** The tenant segment of the authority: a tenant id, a domain, or organizations/common. */
-  tenant: string;
   /** Authority URL without a trailing slash, e.g. https://login.microsoftonline.com/<tenant>. */
   authority: string;
   credential: Credential;
   redirectUri: URL;
   postLogoutRedirectUri: URL;
+  /** Tenant ids allowed to sign in; empty: the tenant the authority's issuer names. */
   allowedTenants: readonly string[];
   allowedRedirectOrigins: readonly string[];
   scopes: readonly string[];
@@ -138,15 +137,13 @@ export function loadConfig(env: Env): AuthConfig {
     s.AUTH_POST_LOGOUT_REDIRECT_URI ?? `${redirectUri.origin}/`,
   );
 
-  let allowedTenants = s.AUTH_ALLOWED_TENANTS ?? [];
-  if (allowedTenants.length === 0) {
-    if (MULTI_TENANT_SEGMENTS.has(tenant.toLowerCase())) {
-      problems.push(
-        `AUTH_ALLOWED_TENANTS is required with the multi-tenant authority "${tenant}": list the tenant ids allowed to sign in`,
-      );
-    } else if (tenant) {
-      allowedTenants = [tenant];
-    }
+  // Left empty for a single-tenant authority, the tenant is the one its issuer names: tokens
+  // carry the tenant id, which the configured tenant (a domain, say) may not be.
+  const allowedTenants = s.AUTH_ALLOWED_TENANTS ?? [];
+  if (allowedTenants.length === 0 && MULTI_TENANT_SEGMENTS.has(tenant.toLowerCase())) {
+    problems.push(
+      `AUTH_ALLOWED_TENANTS is required with the multi-tenant authority "${tenant}": list the tenant ids allowed to sign in`,
+    );
   }
 
   const allowedRedirectOrigins: string[] = [];
@@ -171,7 +168,6 @@ export function loadConfig(env: Env): AuthConfig {
   if (problems.length > 0) throw new ConfigError(problems);
   return {
     clientId: s.AUTH_CLIENT_ID as string,
-    tenant,
     authority: authority as string,
     credential: credential as Credential,
     redirectUri,

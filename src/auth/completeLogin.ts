@@ -1,6 +1,7 @@
 import type { SessionRecord, StoredFlow } from '../ports/AuthStore';
 import type { AuthContext } from './AuthContext';
 import {
+  FLOW_RETENTION_SECONDS,
   decodeState,
   flowCookieName,
   readFlowCookies,
@@ -48,15 +49,29 @@ export async function completeLogin(
     { maxLength: 4096, pattern: /^[^\x00-\x08\x0b\x0c\x0e-\x1f\x7f]*$/ },
   );
   const flowCookies = readFlowCookies(request.cookies);
+
+  // An error from the provider comes first, whatever the state of storage: the flow it ends,
+  // if this browser holds it, is consumed (best effort) so that it cannot be reused.
+  // @see https://datatracker.ietf.org/doc/html/rfc6749#section-4.1.2.1
+  if (idpError) {
+    const found = await findFlowOfThisBrowser(ctx, state, flowCookies).catch(() => undefined);
+    if (found?.stored && !found.stored.flow.consumedAt) await consumeQuietly(ctx, found.stored);
+    const error = new AuthError('idp_error', `identity provider returned ${idpError}`, {
+      // The provider's own words are shown only for a flow this browser started: otherwise
+      // anyone could put text of their choosing on this origin's error page.
+      details: found?.stored
+        ? idpErrorDescription
+          ? `${idpError}: ${idpErrorDescription}`
+          : idpError
+        : undefined,
+    });
+    error.returnTo = found?.stored?.flow.returnTo;
+    throw error;
+  }
+
   const found = await findFlowOfThisBrowser(ctx, state, flowCookies);
   try {
-    return await finish(
-      ctx,
-      request,
-      { state, code, idpError, idpErrorDescription },
-      flowCookies,
-      found,
-    );
+    return await finish(ctx, request, { state, code }, flowCookies, found);
   } catch (error) {
     // "Sign in again" keeps the return URL of the flow that failed.
     if (isAuthError(error) && found.stored) error.returnTo ??= found.stored.flow.returnTo;
@@ -67,26 +82,17 @@ export async function completeLogin(
 interface CallbackParameters {
   state?: string;
   code?: string;
-  idpError?: string;
-  idpErrorDescription?: string;
 }
 
 async function finish(
   ctx: AuthContext,
   request: CallbackRequest,
-  { state, code, idpError, idpErrorDescription }: CallbackParameters,
+  { state, code }: CallbackParameters,
   flowCookies: FlowCookie[],
   found: FoundFlow,
 ): Promise<RedirectResult> {
   const { store, clock, config, log } = ctx;
 
-  // An error from the provider comes first; the flow it ends is consumed so it cannot be reused.
-  // @see https://datatracker.ietf.org/doc/html/rfc6749#section-4.1.2.1
-  if (idpError) {
-    if (found.stored && !found.stored.flow.consumedAt) await consumeQuietly(ctx, found.stored);
-    const details = idpErrorDescription ? `${idpError}: ${idpErrorDescription}` : idpError;
-    throw new AuthError('idp_error', `identity provider returned ${idpError}`, { details });
-  }
   if (flowCookies.length === 0) {
     throw new AuthError('missing_flow_cookie', 'the callback came without any flow cookie');
   }
@@ -109,6 +115,12 @@ async function finish(
       codeVerifier: stored.flow.codeVerifier,
     }));
   } catch (error) {
+    // The provider answered but its token failed a check (e.g. msal-node's own nonce check):
+    // the code is spent, so consume the flow and say so.
+    if (isAuthError(error) && error.code === 'invalid_id_token') {
+      await consumeQuietly(ctx, stored);
+      throw error;
+    }
     // A duplicate of this callback running concurrently redeemed the code first: once it has
     // consumed the flow, this is a replay, not a provider failure.
     if (await consumedByAnother(ctx, stored)) return alreadyUsed(ctx, request, stored);
@@ -156,7 +168,7 @@ async function finish(
   log.info(`callback: signed in oid=${user.oid} tid=${user.tid}`);
   return {
     kind: 'redirect',
-    location: absolute(stored.flow.returnTo, config.redirectUri),
+    location: absolute(stored.flow.returnTo, config),
     cookies: [sessionCookie(session.key.partition, secret, config.sessionAbsoluteSeconds)],
   };
 }
@@ -171,10 +183,17 @@ async function findFlowOfThisBrowser(
 ): Promise<FoundFlow> {
   const key = state ? decodeState(state) : undefined;
   if (!key) return { why: 'state is missing or malformed' };
+  // The flow cookie binds the state to the browser that started the flow (login CSRF).
+  // @see https://datatracker.ietf.org/doc/html/rfc9700#section-4.7.1
   const cookie = flowCookies.find((c) => c.name === flowCookieName(key.id));
   if (!cookie) return { why: 'this browser holds no flow cookie for this state' };
   const stored = await ctx.store.readFlow(key);
   if (!stored) return { why: 'no flow record for this state' };
+  // Past its retention a record is as good as deleted, whether or not cleanup has run yet.
+  const retainedUntil = stored.flow.expiresAt.getTime() + FLOW_RETENTION_SECONDS * 1000;
+  if (ctx.clock.now().getTime() >= retainedUntil) {
+    return { why: 'the flow record is past its retention' };
+  }
   if (!constantTimeEqual(sha256(cookie.secret), stored.flow.cookieHash)) {
     return { why: "the flow cookie does not match the flow record's binding" };
   }
@@ -191,7 +210,7 @@ async function alreadyUsed(
     ctx.log.info('callback: flow already used, browser already signed in: redirecting');
     return {
       kind: 'redirect',
-      location: absolute(stored.flow.returnTo, ctx.config.redirectUri),
+      location: absolute(stored.flow.returnTo, ctx.config),
       cookies: [],
     };
   }
@@ -215,6 +234,10 @@ async function consumedByAnother(ctx: AuthContext, stored: StoredFlow): Promise<
   return false;
 }
 
-function absolute(returnTo: string, appUrl: URL): string {
-  return new URL(returnTo, appUrl.origin).href;
+/** The return URL as an absolute URL; it was validated at login, and is checked again here. */
+function absolute(returnTo: string, config: AuthContext['config']): string {
+  const appOrigin = config.redirectUri.origin;
+  const url = new URL(returnTo, appOrigin);
+  const allowed = url.origin === appOrigin || config.allowedRedirectOrigins.includes(url.origin);
+  return allowed ? url.href : `${appOrigin}/`;
 }

@@ -14,8 +14,10 @@ export const FLOW_COOKIE_PREFIX = '__Host-authflow-';
 export const SESSION_COOKIE_NAME = '__Host-authsession';
 /** At most this many flow cookies at once; the oldest is dropped first. */
 export const MAX_FLOW_COOKIES = 8;
-/** How long a flow record (and its cookie) outlives the flow, to tell "expired" and "used" apart. */
+/** How long a flow record outlives the flow, to tell "expired" and "used" from "unknown". */
 export const FLOW_RETENTION_SECONDS = 60 * 60;
+/** The flow cookie outlives its record by this much, so a callback never sees the record alone. */
+export const FLOW_COOKIE_MARGIN_SECONDS = 60;
 
 const FLOW_NAME_ID_LENGTH = 12;
 const TOKEN = /^[A-Za-z0-9_-]+$/;

@@ -30,6 +30,7 @@ export interface IdTokenExpectations {
   clientId: string;
   /** The discovered issuer; may hold `{tenantid}` for multi-tenant authorities. */
   issuer: string;
+  /** Empty: only the tenant a fixed (single-tenant) issuer names. */
   allowedTenants: readonly string[];
   nonce: string;
   now: Date;
@@ -80,6 +81,15 @@ export async function validateIdToken(
     );
   }
 
+  // Several audiences: the token must have been issued to this client.
+  // @see https://openid.net/specs/openid-connect-core-1_0.html#IDTokenValidation (items 3 to 5)
+  if (Array.isArray(payload.aud) && payload.aud.length > 1 && payload.azp !== expect.clientId) {
+    throw new AuthError(
+      'invalid_id_token',
+      'ID token has several audiences and azp is not this client',
+    );
+  }
+
   const iat = payload.iat as number;
   if (iat > expect.now.getTime() / 1000 + CLOCK_SKEW_SECONDS) {
     throw new AuthError('invalid_id_token', 'ID token iat is in the future');
@@ -91,9 +101,17 @@ export async function validateIdToken(
     throw new AuthError('invalid_id_token', 'ID token nonce does not match the flow');
   }
 
-  const allowed = expect.allowedTenants.map((t) => t.toLowerCase());
+  // Without an explicit list, the one tenant allowed is the one a single-tenant issuer names.
+  const allowed = (
+    expect.allowedTenants.length > 0 ? expect.allowedTenants : [fixedIssuerTenant(expect.issuer)]
+  ).map((t) => t?.toLowerCase());
   if (!allowed.includes(tid.toLowerCase())) {
-    throw new AuthError('tenant_not_allowed', `tenant ${tid} is not in AUTH_ALLOWED_TENANTS`);
+    throw new AuthError(
+      'tenant_not_allowed',
+      expect.allowedTenants.length > 0
+        ? `tenant ${tid} is not in AUTH_ALLOWED_TENANTS`
+        : `tenant ${tid} is not the authority's tenant (AUTH_ALLOWED_TENANTS lists others)`,
+    );
   }
 
   return {

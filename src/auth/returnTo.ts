@@ -55,12 +55,15 @@ function relativePath(requested: string): ReturnToDecision {
     if (next === decoded) break;
     decoded = next;
   }
-  // Parse against a dummy origin: the result must stay on it.
+  // Parse against a dummy origin: the result must stay on it. URL parsing removes dot
+  // segments ("/.//evil" becomes "//evil"), so the output is checked again, not only the input.
   const base = 'https://return-to.invalid';
   const parsed = new URL(requested, base);
-  if (parsed.origin !== base)
-    return { returnTo: FALLBACK_RETURN_TO, rejected: 'leaves the origin' };
-  return { returnTo: parsed.pathname + parsed.search + parsed.hash };
+  const normalised = parsed.pathname + parsed.search + parsed.hash;
+  if (parsed.origin !== base || !RELATIVE_PATH.test(normalised)) {
+    return { returnTo: FALLBACK_RETURN_TO, rejected: 'leaves the origin once normalised' };
+  }
+  return { returnTo: normalised };
 }
 
 function absoluteUrl(requested: string, allowedOrigins: readonly string[]): ReturnToDecision {

@@ -1,5 +1,6 @@
 import type { AuthContext } from './AuthContext';
 import {
+  FLOW_COOKIE_MARGIN_SECONDS,
   FLOW_RETENTION_SECONDS,
   encodeState,
   evictOldFlowCookies,
@@ -97,9 +98,14 @@ export async function startLogin(ctx: AuthContext, request: LoginRequest): Promi
     location,
     cookies: [
       ...evictOldFlowCookies(readFlowCookies(request.cookies)),
-      // The cookie outlives the flow as long as the record does, so that a late or repeated
-      // callback is told "expired" or "already used" rather than "missing cookie".
-      flowCookie(key.id, cookieSecret, createdAt, config.flowTtlSeconds + FLOW_RETENTION_SECONDS),
+      // The cookie outlives the record, so that a late or repeated callback is told "expired"
+      // or "already used" rather than "missing cookie".
+      flowCookie(
+        key.id,
+        cookieSecret,
+        createdAt,
+        config.flowTtlSeconds + FLOW_RETENTION_SECONDS + FLOW_COOKIE_MARGIN_SECONDS,
+      ),
     ],
   };
 }

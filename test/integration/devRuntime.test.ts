@@ -148,6 +148,20 @@ describe('local Functions host', () => {
     expect(lines.join('\n')).toContain('handler bug');
   });
 
+  it('when a request has a Host header no URL can be built from, then 400 and the host keeps serving', async () => {
+    const status = await new Promise<string>((resolve, reject) => {
+      const socket = net.connect(host.port, '127.0.0.1', () => {
+        socket.write('GET /api/response HTTP/1.1\r\nHost: a b\r\nConnection: close\r\n\r\n');
+      });
+      let data = '';
+      socket.on('data', (chunk) => (data += chunk.toString()));
+      socket.on('end', () => resolve(data.split('\r\n')[0] ?? ''));
+      socket.on('error', reject);
+    });
+    expect(status).toMatch(/^HTTP\/1.1 400/);
+    expect((await fetch(`${base}/api/response`)).status).toBe(202);
+  });
+
   it('when a timer is defined, then it runs on its schedule', async () => {
     await timerHasRun;
     expect(timerRuns).toBeGreaterThanOrEqual(1);

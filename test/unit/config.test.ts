@@ -25,7 +25,7 @@ describe('loadConfig', () => {
     );
     expect(config.redirectUri.href).toBe('http://localhost:7071/api/auth/callback');
     expect(config.postLogoutRedirectUri.href).toBe('http://localhost:7071/');
-    expect(config.allowedTenants).toEqual([minimal.AUTH_TENANT_ID]);
+    expect(config.allowedTenants).toEqual([]); // the tenant the issuer names
     expect(config.scopes).toEqual(['openid', 'profile', 'email', 'offline_access']);
     expect(config).toMatchObject({
       flowTtlSeconds: 600,
@@ -100,7 +100,7 @@ describe('loadConfig', () => {
       AUTH_AUTHORITY: 'https://localhost:7443/tenant-x/',
     });
     expect(config.authority).toBe('https://localhost:7443/tenant-x');
-    expect(config.allowedTenants).toEqual(['tenant-x']);
+    expect(config.allowedTenants).toEqual([]);
   });
 
   it('when extra scopes and allowed origins are listed, then they are parsed', () => {

@@ -39,6 +39,8 @@ interface DiscoveryDocument {
 }
 
 const DISCOVERY_TIMEOUT_MS = 10_000;
+/** msal-node error codes that mean the ID token itself failed a check. */
+const ID_TOKEN_ERRORS = new Set(['nonce_mismatch', 'token_parsing_error']);
 
 /**
  * The authorization code flow through msal-node: it builds the authorize URL and redeems the
@@ -102,12 +104,13 @@ export class MsalIdentityProvider implements IdentityProvider {
       if (!result.idToken) throw new Error('the token response has no id_token');
       return { idToken: result.idToken };
     } catch (error) {
+      // msal-node checks the token's nonce and shape itself: those are token failures, not
+      // failures of the exchange.
+      const tokenProblem = error instanceof MsalAuthError && ID_TOKEN_ERRORS.has(error.errorCode);
       throw new AuthError(
-        'token_exchange_failed',
+        tokenProblem ? 'invalid_id_token' : 'token_exchange_failed',
         `code redemption failed: ${describeMsalError(error)}`,
-        {
-          cause: error,
-        },
+        { cause: error },
       );
     }
   }

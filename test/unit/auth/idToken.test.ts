@@ -225,4 +225,41 @@ describe('validateIdToken', () => {
       });
     });
   });
+
+  describe('without AUTH_ALLOWED_TENANTS', () => {
+    beforeEach(() => {
+      expectations.allowedTenants = [];
+    });
+
+    it('when the authority was configured by domain, then the GUID tenant its issuer names is allowed', async () => {
+      const token = await key.sign(standardClaims({ nonce: NONCE }));
+      await expect(validateIdToken(token, expectations)).resolves.toMatchObject({
+        tid: FAKE_TENANT,
+      });
+    });
+
+    it('when the token comes from another tenant, then tenant_not_allowed', async () => {
+      const other = 'dddddddd-0000-4000-8000-000000000004';
+      expectations.issuer = 'https://idp.test/{tenantid}/v2.0';
+      const token = await key.sign(
+        standardClaims({ nonce: NONCE, tid: other, iss: `https://idp.test/${other}/v2.0` }),
+      );
+      await expect(validateIdToken(token, expectations)).rejects.toMatchObject({
+        code: 'tenant_not_allowed',
+      });
+    });
+  });
+
+  it('when aud has several values, then azp must be this client', async () => {
+    const token = await key.sign(
+      standardClaims({ nonce: NONCE, aud: [FAKE_CLIENT_ID, 'other'], azp: 'other' }),
+    );
+    await expect(validateIdToken(token, expectations)).rejects.toMatchObject({
+      code: 'invalid_id_token',
+    });
+    const good = await key.sign(
+      standardClaims({ nonce: NONCE, aud: [FAKE_CLIENT_ID, 'other'], azp: FAKE_CLIENT_ID }),
+    );
+    await expect(validateIdToken(good, expectations)).resolves.toMatchObject({ tid: FAKE_TENANT });
+  });
 });

@@ -58,6 +58,13 @@ const HOSTILE: string[] = [
   'https://localhost:3000/', // allowed host, wrong scheme
   'https://APP.contoso.test.:443/x', // trailing-dot host is another origin
   '/' + 'a'.repeat(5000),
+  '/.//evil.test/x', // dot segments removed by URL parsing leave "//evil.test/x"
+  '/%2e//evil.test',
+  '/%2E%2E//evil.test',
+  '/a/..//evil.test',
+  '/a/b/../..//evil.test',
+  '/..//evil.test',
+  '/./\\evil.test',
 ];
 
 const ACCEPTED: Array<[string, string]> = [
@@ -67,6 +74,7 @@ const ACCEPTED: Array<[string, string]> = [
   ['/a/b?c=d&e=f#g', '/a/b?c=d&e=f#g'],
   ['/search?q=%2F%2Fnot-a-host', '/search?q=%2F%2Fnot-a-host'],
   ['/caf%C3%A9', '/caf%C3%A9'],
+  ['/a/./b/../c', '/a/c'],
   ['https://app.contoso.test/x?y=1', 'https://app.contoso.test/x?y=1'],
   ['https://APP.contoso.test/x', 'https://app.contoso.test/x'],
   ['http://localhost:3000/', 'http://localhost:3000/'],

@@ -179,6 +179,39 @@ describe('sign-in flow', () => {
     expect(h.store.unconsumedFlows()).toBe(0);
   });
 
+  it('when Entra returns an error for a flow this browser did not start, then its text is not shown', async () => {
+    const error = await callback(h, browser, {
+      error: 'access_denied',
+      error_description: 'Your account is locked, call +1 555 0100',
+    }).catch((e: unknown) => e);
+    expect(error).toMatchObject({ code: 'idp_error', details: undefined });
+  });
+
+  it('when Entra returns an error while storage is down, then idp_error still comes first', async () => {
+    const started = await login(h, browser);
+    const state = new URL(started.location).searchParams.get('state')!;
+    jest.spyOn(h.store, 'readFlow').mockRejectedValue(new Error('storage down'));
+    await expect(callback(h, browser, { state, error: 'access_denied' })).rejects.toMatchObject({
+      code: 'idp_error',
+    });
+  });
+
+  it('when the provider’s token fails msal-node’s own checks, then invalid_id_token and the flow is consumed', async () => {
+    const started = await login(h, browser);
+    const query = h.idp.authorize(started.location);
+    const { AuthError } = await import('../../../src/auth/errors');
+    h.idp.failNextRedemption = new AuthError('invalid_id_token', 'nonce_mismatch');
+    await expect(callback(h, browser, query)).rejects.toMatchObject({ code: 'invalid_id_token' });
+    expect(h.store.unconsumedFlows()).toBe(0);
+  });
+
+  it('when a flow is past its retention but not yet cleaned up, then unknown_state', async () => {
+    const started = await login(h, browser);
+    const query = h.idp.authorize(started.location);
+    h.clock.advance(600 + 3600);
+    await expect(callback(h, browser, query)).rejects.toMatchObject({ code: 'unknown_state' });
+  });
+
   it('when the token endpoint fails, then token_exchange_failed', async () => {
     const started = await login(h, browser);
     const query = h.idp.authorize(started.location);
