@@ -55,6 +55,7 @@ export const SETTING_NAMES = [
 export const DEFAULT_SCOPES = ['openid', 'profile', 'email', 'offline_access'] as const;
 const MULTI_TENANT_SEGMENTS = new Set(['organizations', 'common', 'consumers']);
 const DEFAULT_LOCAL_PORT = 7071;
+const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {
@@ -108,7 +109,7 @@ const settingsSchema = z.object({
   AUTH_ALLOWED_REDIRECT_ORIGINS: commaList,
   AUTH_SCOPES: commaList.transform((s) => s.flatMap((x) => x.split(/\s+/)).filter(Boolean)),
   AUTH_STORAGE_CONNECTION_STRING: optionalText,
-  AUTH_STORAGE_TABLE_ENDPOINT: optionalText.pipe(httpUrl.optional()),
+  AUTH_STORAGE_TABLE_ENDPOINT: optionalText.pipe(httpsUrl.optional()),
   AUTH_FLOW_TTL_SECONDS: seconds(600),
   AUTH_SESSION_IDLE_SECONDS: seconds(3600),
   AUTH_SESSION_ABSOLUTE_SECONDS: seconds(28800),
@@ -128,10 +129,12 @@ export function loadConfig(env: Env): AuthConfig {
   // Cross-setting checks run on whatever parsed, so one pass reports everything.
   const s = parsed.success ? parsed.data : partialParse(env);
 
-  const authority = resolveAuthority(s, problems);
+  // A setting given but invalid is reported once, by the schema, not again as "missing".
+  const given = (name: string) => Boolean(env[name]?.trim());
+  const authority = resolveAuthority(s, problems, given);
   const tenant = authority ? tenantOf(authority) : '';
   const credential = resolveCredential(s, problems);
-  const storage = resolveStorage(s, problems);
+  const storage = resolveStorage(s, problems, given);
   const redirectUri = new URL(s.AUTH_REDIRECT_URI ?? defaultRedirectUri(env));
   const postLogoutRedirectUri = new URL(
     s.AUTH_POST_LOGOUT_REDIRECT_URI ?? `${redirectUri.origin}/`,
@@ -194,7 +197,11 @@ function partialParse(env: Env): Settings {
   return out as Settings;
 }
 
-function resolveAuthority(s: Settings, problems: string[]): string | undefined {
+function resolveAuthority(
+  s: Settings,
+  problems: string[],
+  given: (name: string) => boolean,
+): string | undefined {
   if (s.AUTH_AUTHORITY) {
     const url = new URL(s.AUTH_AUTHORITY);
     const path = url.pathname.replace(/\/+$/, '');
@@ -209,7 +216,9 @@ function resolveAuthority(s: Settings, problems: string[]): string | undefined {
     return `${url.origin}${path}`;
   }
   if (s.AUTH_TENANT_ID) return `https://login.microsoftonline.com/${s.AUTH_TENANT_ID}`;
-  problems.push('AUTH_TENANT_ID is required unless AUTH_AUTHORITY is set');
+  if (!given('AUTH_AUTHORITY') && !given('AUTH_TENANT_ID')) {
+    problems.push('AUTH_TENANT_ID is required unless AUTH_AUTHORITY is set');
+  }
   return undefined;
 }
 
@@ -236,21 +245,48 @@ function resolveCredential(s: Settings, problems: string[]): Credential | undefi
   return undefined;
 }
 
-function resolveStorage(s: Settings, problems: string[]): StorageSettings | undefined {
+function resolveStorage(
+  s: Settings,
+  problems: string[],
+  given: (name: string) => boolean,
+): StorageSettings | undefined {
   if (s.AUTH_STORAGE_CONNECTION_STRING && s.AUTH_STORAGE_TABLE_ENDPOINT) {
     problems.push(
       'both AUTH_STORAGE_CONNECTION_STRING and AUTH_STORAGE_TABLE_ENDPOINT are set: keep one',
     );
     return undefined;
   }
-  if (s.AUTH_STORAGE_CONNECTION_STRING)
+  if (s.AUTH_STORAGE_CONNECTION_STRING) {
+    if (!storageTransportIsSafe(s.AUTH_STORAGE_CONNECTION_STRING)) {
+      problems.push(
+        'AUTH_STORAGE_CONNECTION_STRING uses plain http to a host other than loopback: flow records and sessions would cross the network unencrypted (http is for Azurite on 127.0.0.1 only)',
+      );
+      return undefined;
+    }
     return { kind: 'connectionString', connectionString: s.AUTH_STORAGE_CONNECTION_STRING };
+  }
   if (s.AUTH_STORAGE_TABLE_ENDPOINT)
     return { kind: 'tableEndpoint', tableEndpoint: s.AUTH_STORAGE_TABLE_ENDPOINT };
+  if (given('AUTH_STORAGE_TABLE_ENDPOINT')) return undefined;
   problems.push(
     'no storage: set AUTH_STORAGE_TABLE_ENDPOINT (managed identity) or AUTH_STORAGE_CONNECTION_STRING (e.g. UseDevelopmentStorage=true for Azurite)',
   );
   return undefined;
+}
+
+/** Plain http to storage only for the emulator on loopback (Azurite); https everywhere else. */
+export function storageTransportIsSafe(connectionString: string): boolean {
+  if (/(^|;)\s*UseDevelopmentStorage=true/i.test(connectionString)) return true;
+  const endpoint = /(?:^|;)\s*TableEndpoint=([^;]+)/i.exec(connectionString)?.[1];
+  if (endpoint) {
+    try {
+      const url = new URL(endpoint);
+      return url.protocol === 'https:' || LOOPBACK_HOSTS.has(url.hostname);
+    } catch {
+      return false;
+    }
+  }
+  return !/(?:^|;)\s*DefaultEndpointsProtocol=http(;|$)/i.test(connectionString);
 }
 
 /** In Azure, the app's own host name over https; locally, the port the host serves on. */

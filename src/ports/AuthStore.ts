@@ -59,6 +59,14 @@ export interface CleanupReport {
   partitionsVisited: number;
 }
 
+/** How long records are kept; the store deletes them by key once past it. */
+export interface RetentionPolicy {
+  flowTtlSeconds: number;
+  /** How long consumed and expired flows are kept after expiry, to tell them apart. */
+  flowRetentionSeconds: number;
+  sessionAbsoluteSeconds: number;
+}
+
 export interface AuthStore {
   /** A partition for a flow created now; its session will live beside it. */
   partitionFor(createdAt: Date): string;

@@ -138,4 +138,37 @@ describe('loadConfig', () => {
       tableEndpoint: 'https://acct.table.core.windows.net',
     });
   });
+
+  it.each([
+    [
+      'DefaultEndpointsProtocol=http;AccountName=a;AccountKey=k;TableEndpoint=http://storage.example:10002/a;',
+      false,
+    ],
+    ['DefaultEndpointsProtocol=http;AccountName=a;AccountKey=k', false],
+    [
+      'DefaultEndpointsProtocol=http;AccountName=a;AccountKey=k;TableEndpoint=http://127.0.0.1:10002/a;',
+      true,
+    ],
+    ['UseDevelopmentStorage=true', true],
+    [
+      'DefaultEndpointsProtocol=https;AccountName=a;AccountKey=k;EndpointSuffix=core.windows.net',
+      true,
+    ],
+  ])(
+    'when the storage connection string is %s, then it is accepted: %s',
+    (connectionString, accepted) => {
+      const problems = problemsOf({ ...minimal, AUTH_STORAGE_CONNECTION_STRING: connectionString });
+      expect(problems.length === 0).toBe(accepted);
+    },
+  );
+
+  it('when the table endpoint is plain http, then it is refused', () => {
+    expect(
+      problemsOf({
+        ...minimal,
+        AUTH_STORAGE_CONNECTION_STRING: undefined,
+        AUTH_STORAGE_TABLE_ENDPOINT: 'http://acct.table.core.windows.net',
+      }),
+    ).toEqual([expect.stringMatching(/AUTH_STORAGE_TABLE_ENDPOINT must be an https URL/)]);
+  });
 });

@@ -4,10 +4,10 @@ import type {
   ConsumeOutcome,
   FlowRecord,
   RecordKey,
+  RetentionPolicy,
   SessionRecord,
   StoredFlow,
 } from '../../ports/AuthStore';
-import type { RetentionPolicy } from '../tables/TableAuthStore';
 
 /** In-process AuthStore for unit tests: same contract as TableAuthStore, no I/O. */
 export class MemoryAuthStore implements AuthStore {

@@ -11,6 +11,7 @@ import { AuthError } from '../../auth/errors';
 import type {
   AuthStore,
   CleanupReport,
+  RetentionPolicy,
   ConsumeOutcome,
   FlowRecord,
   RecordKey,
@@ -37,13 +38,6 @@ export const SHARDS = 64;
 const FLOW_PREFIX = 'f.';
 const SESSION_PREFIX = 's.';
 const TRANSACTION_LIMIT = 100;
-
-export interface RetentionPolicy {
-  flowTtlSeconds: number;
-  /** How long consumed and expired flows are kept after expiry, to tell them apart. */
-  flowRetentionSeconds: number;
-  sessionAbsoluteSeconds: number;
-}
 
 type FlowEntity = {
   kind: 'flow';
@@ -199,63 +193,79 @@ export class TableAuthStore implements AuthStore {
       bucketOf(new Date((nowSeconds - flowTtlSeconds - flowRetentionSeconds) * 1000)) - 1;
     const sessionHorizon =
       bucketOf(new Date((nowSeconds - flowTtlSeconds - sessionAbsoluteSeconds) * 1000)) - 1;
-    const partitions = new Set<string>();
     // A partition goes whole once both its flows and its sessions are past their horizons.
     const wholeHorizon = Math.min(flowHorizon, sessionHorizon);
     const wholeBoundary = partitionKey(wholeHorizon + 1, 0);
-    const allRows = await this.listKeys(
+    const report: CleanupReport = { flowsDeleted: 0, sessionsDeleted: 0, partitionsVisited: 0 };
+    const partitions = new Set<string>();
+    await this.deletePageByPage(
       odata`PartitionKey ge ${'b'} and PartitionKey lt ${wholeBoundary}`,
+      report,
+      partitions,
     );
     // Younger partitions lose only their flow rows (their sessions may still be live).
-    const oldFlows =
-      flowHorizon > wholeHorizon
-        ? await this.listKeys(
-            odata`PartitionKey ge ${wholeBoundary} and PartitionKey lt ${partitionKey(flowHorizon + 1, 0)} and RowKey ge ${FLOW_PREFIX} and RowKey lt ${'f/'}`,
-          )
-        : [];
-    let flowsDeleted = 0;
-    let sessionsDeleted = 0;
-    for (const [partition, rows] of groupBy([...allRows, ...oldFlows], (r) => r.partitionKey)) {
-      partitions.add(partition);
-      for (let i = 0; i < rows.length; i += TRANSACTION_LIMIT) {
-        const batch = rows.slice(i, i + TRANSACTION_LIMIT);
-        await this.deleteBatch(partition, batch);
-        flowsDeleted += batch.filter((r) => r.rowKey.startsWith(FLOW_PREFIX)).length;
-        sessionsDeleted += batch.filter((r) => r.rowKey.startsWith(SESSION_PREFIX)).length;
-      }
+    if (flowHorizon > wholeHorizon) {
+      await this.deletePageByPage(
+        odata`PartitionKey ge ${wholeBoundary} and PartitionKey lt ${partitionKey(flowHorizon + 1, 0)} and RowKey ge ${FLOW_PREFIX} and RowKey lt ${'f/'}`,
+        report,
+        partitions,
+      );
     }
-    return { flowsDeleted, sessionsDeleted, partitionsVisited: partitions.size };
+    report.partitionsVisited = partitions.size;
+    return report;
   }
 
-  private async deleteBatch(partition: string, rows: { rowKey: string }[]): Promise<void> {
+  /**
+   * Deletes what the query finds one page at a time, so a backlog (say, after a flood of
+   * abandoned logins) never has to fit in memory. Continuation is by key, so deleting rows
+   * already returned does not disturb the paging.
+   */
+  private async deletePageByPage(
+    filter: string,
+    report: CleanupReport,
+    partitions: Set<string>,
+  ): Promise<void> {
+    const pages = this.client
+      .listEntities({ queryOptions: { filter, select: ['PartitionKey', 'RowKey'] } })
+      .byPage({ maxPageSize: 1000 });
+    for (;;) {
+      const page = await this.call('list expired', () => pages.next());
+      if (page.done) return;
+      const byPartition = new Map<string, string[]>();
+      for (const entity of page.value) {
+        const partition = entity.partitionKey as string;
+        let rowKeys = byPartition.get(partition);
+        if (!rowKeys) byPartition.set(partition, (rowKeys = []));
+        rowKeys.push(entity.rowKey as string);
+      }
+      for (const [partition, rowKeys] of byPartition) {
+        partitions.add(partition);
+        for (let i = 0; i < rowKeys.length; i += TRANSACTION_LIMIT) {
+          const batch = rowKeys.slice(i, i + TRANSACTION_LIMIT);
+          await this.deleteBatch(partition, batch);
+          report.flowsDeleted += batch.filter((k) => k.startsWith(FLOW_PREFIX)).length;
+          report.sessionsDeleted += batch.filter((k) => k.startsWith(SESSION_PREFIX)).length;
+        }
+      }
+    }
+  }
+
+  private async deleteBatch(partition: string, rowKeys: string[]): Promise<void> {
     try {
       await this.call('delete expired', () =>
         this.client.submitTransaction(
-          rows.map((r) => ['delete', { partitionKey: partition, rowKey: r.rowKey }]),
+          rowKeys.map((rowKey) => ['delete', { partitionKey: partition, rowKey }]),
         ),
       );
     } catch (error) {
       // A row deleted meanwhile (logout) fails the whole batch: delete one by one instead.
       if (statusOf(error) !== 404) throw error;
-      for (const row of rows) {
-        await this.client.deleteEntity(partition, row.rowKey).catch((e: unknown) => {
+      for (const rowKey of rowKeys) {
+        await this.client.deleteEntity(partition, rowKey).catch((e: unknown) => {
           if (statusOf(e) !== 404) throw e;
         });
       }
     }
-  }
-
-  private async listKeys(filter: string): Promise<{ partitionKey: string; rowKey: string }[]> {
-    return this.call('list expired', async () => {
-      const rows: { partitionKey: string; rowKey: string }[] = [];
-      const pages = this.client.listEntities({
-        queryOptions: { filter, select: ['PartitionKey', 'RowKey'] },
-      });
-      for await (const entity of pages) {
-        rows.push({ partitionKey: entity.partitionKey as string, rowKey: entity.rowKey as string });
-      }
-      return rows;
-    });
   }
 
   private async read<T extends object>(
@@ -346,13 +356,4 @@ function describe(error: unknown): string {
   if (error instanceof RestError)
     return `${error.statusCode ?? error.code ?? 'network error'} ${error.message.split('\n')[0]}`;
   return error instanceof Error ? error.message : String(error);
-}
-
-function groupBy<T>(items: T[], keyOf: (item: T) => string): Map<string, T[]> {
-  const groups = new Map<string, T[]>();
-  for (const item of items) {
-    const key = keyOf(item);
-    groups.set(key, [...(groups.get(key) ?? []), item]);
-  }
-  return groups;
 }

@@ -11,13 +11,12 @@ export function createTableClient(
   managedIdentityClientId?: string,
 ): TableClient {
   if (storage.kind === 'connectionString') {
-    const insecure =
-      /UseDevelopmentStorage=true|DefaultEndpointsProtocol=http;|TableEndpoint=http:/i.test(
-        storage.connectionString,
-      );
     return TableClient.fromConnectionString(storage.connectionString, AUTH_TABLE_NAME, {
-      // Azurite speaks plain http on loopback; Azure never does.
-      allowInsecureConnection: insecure,
+      // Only Azurite on loopback speaks plain http (settings refuse http to any other host).
+      allowInsecureConnection:
+        /http:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]|UseDevelopmentStorage=true/i.test(
+          storage.connectionString,
+        ),
       retryOptions: RETRY_OPTIONS,
     });
   }
