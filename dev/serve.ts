@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
+import net from 'node:net';
 import path from 'node:path';
 import { chooseHost } from './functionsHost';
 import { PROJECT_HOST_JSON, readRoutePrefix, startLocalHost } from './localHost';
@@ -33,9 +34,6 @@ async function main(): Promise<void> {
   }
 
   if (chooseHost(env) === 'func') {
-    console.log(
-      `Functions host (func) ready on http://localhost:${port} (Azure Functions Core Tools)`,
-    );
     const child = spawn('func', ['start', '--port', String(port)], {
       cwd: PROJECT_ROOT,
       env: { FUNCTIONS_WORKER_RUNTIME: 'node', ...env },
@@ -43,6 +41,11 @@ async function main(): Promise<void> {
     });
     forwardSignals(() => child.kill('SIGTERM'));
     child.on('exit', (code) => process.exit(code ?? 1));
+    // Ready only once Core Tools accepts connections, not when it was merely started.
+    await waitForPort(port, () => child.exitCode !== null);
+    console.log(
+      `Functions host (func) ready on http://localhost:${port} (Azure Functions Core Tools)`,
+    );
     return;
   }
 
@@ -61,6 +64,21 @@ async function main(): Promise<void> {
     await host.close();
     process.exit(0);
   });
+}
+
+async function waitForPort(port: number, gaveUp: () => boolean): Promise<void> {
+  while (!gaveUp()) {
+    const open = await new Promise<boolean>((resolve) => {
+      const socket = net.connect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(true);
+      });
+      socket.once('error', () => resolve(false));
+    });
+    if (open) return;
+    await new Promise((resolve) => setTimeout(resolve, 250));
+  }
 }
 
 function forwardSignals(stop: () => unknown): void {
