@@ -17,6 +17,12 @@ export interface LoginRequest {
   /** The URL of the login request as this app received it. */
   url: URL;
   cookies: Readonly<Record<string, string>>;
+  /**
+   * X-Forwarded-Proto, if any. Behind a TLS-terminating front end (App Service) the worker
+   * may see http for an https request; the header says what the browser used. Trusting a
+   * forged "https" only skips a redirect for the one client that forged it.
+   */
+  forwardedProto?: string;
 }
 
 /** Browsers treat these as secure contexts, so `Secure` cookies work over plain http there. */
@@ -50,16 +56,20 @@ export async function startLogin(ctx: AuthContext, request: LoginRequest): Promi
   // The flow cookie must be set on the host the callback lands on: cookies are scoped by host
   // name, so 127.0.0.1 vs localhost (or a custom domain vs azurewebsites.net) would lose it.
   const canonical = config.redirectUri;
+  const protocol =
+    request.forwardedProto?.split(',')[0]?.trim().toLowerCase() === 'https'
+      ? 'https:'
+      : request.url.protocol;
   if (
     request.url.hostname.toLowerCase() !== canonical.hostname.toLowerCase() ||
-    request.url.protocol !== canonical.protocol
+    protocol !== canonical.protocol
   ) {
     const location = new URL(request.url.pathname + request.url.search, canonical.origin).href;
     log.info(`login: moving to the redirect URI's origin ${canonical.origin} before any cookie`);
     return { kind: 'redirect', location, cookies: [] };
   }
 
-  if (request.url.protocol === 'http:' && !LOOPBACK_HOSTS.has(request.url.hostname)) {
+  if (protocol === 'http:' && !LOOPBACK_HOSTS.has(request.url.hostname)) {
     throw new AuthError(
       'misconfigured',
       `sign-in served over plain http on ${request.url.host}: browsers drop the Secure flow cookie there. Serve the app over https, or use http://localhost for local development.`,

@@ -15,7 +15,11 @@ export async function login(
     async () => {
       const ctx = authContext(functionsLogger(context));
       return redirectResponse(
-        await startLogin(ctx, { url: requestUrl(request), cookies: requestCookies(request) }),
+        await startLogin(ctx, {
+          url: requestUrl(request),
+          cookies: requestCookies(request),
+          forwardedProto: request.headers.get('x-forwarded-proto') ?? undefined,
+        }),
       );
     },
     returnTo && returnTo.length < 2048 ? returnTo : undefined,

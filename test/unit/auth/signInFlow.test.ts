@@ -264,6 +264,28 @@ describe('sign-in flow', () => {
     });
   });
 
+  it('when https is terminated in front (worker sees http, X-Forwarded-Proto https), then the flow starts without a redirect loop', async () => {
+    const result = await startLogin(h.ctx, {
+      url: new URL('http://app.contoso.test/api/auth/login'),
+      cookies: {},
+      forwardedProto: 'https',
+    });
+    expect(result.location).toMatch(/^https:\/\/idp\.test\//);
+    expect(result.cookies).toHaveLength(1);
+  });
+
+  it('when the browser used plain http on the app host, then it is moved to https first', async () => {
+    const result = await startLogin(h.ctx, {
+      url: new URL('http://app.contoso.test/api/auth/login?x=1'),
+      cookies: {},
+    });
+    expect(result).toEqual({
+      kind: 'redirect',
+      location: `${APP}/api/auth/login?x=1`,
+      cookies: [],
+    });
+  });
+
   it('when served over plain http on a non-loopback host, then misconfigured explains the dropped cookie', async () => {
     const plain = await createHarness({
       redirectUri: new URL('http://app.contoso.test/api/auth/callback'),
