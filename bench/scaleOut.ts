@@ -31,7 +31,7 @@ export async function scaleOut(options: ScaleOutOptions): Promise<SignInReport[]
   for (const variant of options.variants) {
     const app = await startScaledApp(variant, { instances: options.instances });
     try {
-      const browser = await launchChromium({ trustPaths: [app.emulatorCertPath] });
+      const browser = await launchChromium();
       try {
         reports.push(
           await runConcurrentSignIns(app, browser, {

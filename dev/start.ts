@@ -19,6 +19,8 @@ import { localSettings } from './settings';
 const LOCAL_DIR = path.join(PROJECT_ROOT, '.local');
 const EMULATOR_DIR = path.join(LOCAL_DIR, 'emulator');
 const DEFAULT_EMULATOR_PORT = 7443;
+/** The emulator's plain-http front door for the browser (no certificate warning). */
+const DEFAULT_EMULATOR_BROWSER_PORT = 7444;
 const DEFAULT_TABLE_PORT = 10002;
 
 async function main(): Promise<void> {
@@ -77,6 +79,10 @@ async function main(): Promise<void> {
       const emulatorPort = (await isFree(DEFAULT_EMULATOR_PORT))
         ? DEFAULT_EMULATOR_PORT
         : await freePort();
+      let browserPort = (await isFree(DEFAULT_EMULATOR_BROWSER_PORT))
+        ? DEFAULT_EMULATOR_BROWSER_PORT
+        : await freePort();
+      while (browserPort === emulatorPort) browserPort = await freePort();
       const clientSecret = loadOrCreateDevClientSecret(EMULATOR_DIR);
       const emulator = await spawnTsReady({
         name: 'emulator',
@@ -84,6 +90,7 @@ async function main(): Promise<void> {
         env: {
           ...process.env,
           EMULATOR_PORT: String(emulatorPort),
+          EMULATOR_BROWSER_PORT: String(browserPort),
           EMULATOR_CERT_DIR: EMULATOR_DIR,
           EMULATOR_TENANT_ID: DEV_TENANT_ID,
           EMULATOR_CLIENT_ID: DEV_CLIENT_ID,
@@ -95,7 +102,10 @@ async function main(): Promise<void> {
         echo: true,
       });
       running.push(emulator);
-      const { authority } = JSON.parse(emulator.ready[1] ?? '{}') as { authority: string };
+      const { authority, browserOrigin } = JSON.parse(emulator.ready[1] ?? '{}') as {
+        authority: string;
+        browserOrigin: string;
+      };
       Object.assign(hostEnv, {
         AUTH_AUTHORITY: authority,
         AUTH_CLIENT_ID: DEV_CLIENT_ID,
@@ -106,6 +116,9 @@ async function main(): Promise<void> {
       });
       console.log(
         `Identity: local Entra ID emulator at ${authority}/v2.0 (certificate ${path.relative(PROJECT_ROOT, certPath)})`,
+      );
+      console.log(
+        `Identity: its login pages open in the browser at ${browserOrigin} (plain http on localhost: no certificate warning)`,
       );
     }
 

@@ -1,6 +1,6 @@
 import { createHash, generateKeyPairSync, type JsonWebKey } from 'node:crypto';
 import fs from 'node:fs/promises';
-import type { IncomingMessage, RequestListener, ServerResponse } from 'node:http';
+import http, { type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import https from 'node:https';
 import type {
   Configuration,
@@ -12,6 +12,7 @@ import type {
 } from 'oidc-provider';
 import { closeServers, listenOnLoopback, portOf } from '../loopback';
 import { ensureDevCertificate } from './certificate';
+import { asHttpsRequest, FrontDoorResponse, withoutForwardedHeaders } from './frontDoor';
 import { loginPage, messagePage, type LoginHint } from './pages';
 import bundledUsers from './users.json';
 
@@ -39,8 +40,14 @@ export interface EmulatorClient {
 }
 
 export interface EmulatorOptions {
-  /** 0 picks a free port. */
+  /** The https port (0 picks a free one). */
   port: number;
+  /**
+   * Also serve the provider on plain http at `http://localhost:<browserPort>`, the browser's
+   * front door: discovery then sends browsers there for authorize and logout, so they never
+   * meet the self-signed certificate. 0 picks a free port; undefined: https only.
+   */
+  browserPort?: number;
   tenantId: string;
   clients: EmulatorClient[];
   /** Defaults to dev/emulator/users.json. */
@@ -57,6 +64,8 @@ export interface RunningEmulator {
   authority: string;
   /** `https://localhost:<port>/<tenant>/v2.0`, the `iss` of every token. */
   issuer: string;
+  /** `http://localhost:<browserPort>`, the browser's front door (when `browserPort` was given). */
+  browserOrigin?: string;
   close(): Promise<void>;
 }
 
@@ -84,15 +93,30 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
   const { certPath, keyPath } = await ensureDevCertificate(options.certDir);
   const [cert, key] = await Promise.all([fs.readFile(certPath), fs.readFile(keyPath)]);
 
-  // The issuer contains the port, so listen first and build the provider afterwards.
-  let handle: RequestListener = (_req, res) => res.writeHead(503).end();
-  const servers = await listenOnLoopback(options.port, () =>
-    https.createServer({ cert, key }, (req, res) => handle(req, res)),
+  // The issuer and discovery contain the ports, so listen first, build the provider afterwards.
+  const notYet = (_req: IncomingMessage, res: ServerResponse) => void res.writeHead(503).end();
+  let handle: (req: IncomingMessage, res: ServerResponse) => void = notYet;
+  let handleFrontDoor: (req: IncomingMessage, res: FrontDoorResponse) => void = notYet;
+  const servers: Server[] = await listenOnLoopback(options.port, () =>
+    https.createServer({ cert, key }, (req, res) => handle(withoutForwardedHeaders(req), res)),
   );
   const port = portOf(servers);
   const origin = `https://localhost:${port}`;
   const authority = `${origin}/${tenantId}`;
   const issuer = `${authority}/v2.0`;
+  let browserOrigin: string | undefined;
+  if (options.browserPort !== undefined) {
+    const frontDoor = await listenOnLoopback(options.browserPort, () =>
+      http.createServer({ ServerResponse: FrontDoorResponse }, (req, res) =>
+        handleFrontDoor(withoutForwardedHeaders(req), res),
+      ),
+    ).catch(async (error: unknown) => {
+      await closeServers(servers);
+      throw error;
+    });
+    servers.push(...frontDoor);
+    browserOrigin = `http://localhost:${portOf(frontDoor)}`;
+  }
 
   const usersByOid = new Map(users.map((user) => [user.oid, user]));
   const sessionCookie: CookieOptions = {
@@ -226,7 +250,9 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
   provider.on('server_error', (_ctx, error) => {
     console.error(`[emulator] server_error: ${(error as Error).message}`);
   });
-  provider.use(entraLikeResponses({ provider, tenantId, issuer, sessionCookie }));
+  // Trusts X-Forwarded-Proto/-Host, which only the front door sets (clients' are removed).
+  provider.proxy = true;
+  provider.use(entraLikeResponses({ provider, tenantId, issuer, sessionCookie, browserOrigin }));
   const providerCallback = provider.callback();
 
   const interactions = new InteractionHandler(provider, users, tenantId);
@@ -265,11 +291,21 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     }
     sendNotFound(res, tenantId);
   };
+  if (browserOrigin) {
+    const frontDoorOrigin = browserOrigin;
+    handleFrontDoor = (req, res) => {
+      // oidc-provider answers as on https (cookies, Secure flags, URLs); the browser stays here.
+      asHttpsRequest(req, new URL(origin).host);
+      res.rewriteUrls(origin, frontDoorOrigin);
+      handle(req, res);
+    };
+  }
 
   return {
     port,
     authority,
     issuer,
+    browserOrigin,
     close: () => closeServers(servers),
   };
 }
@@ -373,15 +409,16 @@ function entraLikeResponses(context: {
   tenantId: string;
   issuer: string;
   sessionCookie: CookieOptions;
+  browserOrigin?: string;
 }): Middleware {
-  const { provider, tenantId, issuer, sessionCookie } = context;
+  const { provider, tenantId, issuer, sessionCookie, browserOrigin } = context;
   return async (ctx, next) => {
     await next();
     const route = ctx.oidc?.route;
     const body = isRecord(ctx.body) ? ctx.body : undefined;
 
     if (route === 'discovery' && ctx.status === 200 && body) {
-      ctx.body = entraDiscovery(body);
+      ctx.body = entraDiscovery(body, browserOrigin);
     } else if (route === 'jwks' && ctx.status === 200 && body && Array.isArray(body.keys)) {
       ctx.body = { keys: body.keys.map((key: object) => ({ ...key, issuer })) };
     } else if (route === 'token' && ctx.status === 200 && body) {
@@ -435,8 +472,19 @@ async function endSessionNow(
   ctx.redirect(target);
 }
 
-/** The discovery document with Entra's members (values from oidc-provider, which serves them). */
-function entraDiscovery(body: Record<string, unknown>): Record<string, unknown> {
+/**
+ * The discovery document with Entra's members (values from oidc-provider, which serves them).
+ * With a front door, the two endpoints a browser visits (authorize, logout) are on it; the
+ * issuer and the server-to-server endpoints (token, keys) stay on https.
+ */
+function entraDiscovery(
+  body: Record<string, unknown>,
+  browserOrigin: string | undefined,
+): Record<string, unknown> {
+  const forBrowser = (endpoint: unknown) =>
+    browserOrigin && typeof endpoint === 'string'
+      ? `${browserOrigin}${new URL(endpoint).pathname}`
+      : endpoint;
   return {
     token_endpoint: body.token_endpoint,
     token_endpoint_auth_methods_supported: body.token_endpoint_auth_methods_supported,
@@ -449,10 +497,10 @@ function entraDiscovery(body: Record<string, unknown>): Record<string, unknown> 
     issuer: body.issuer,
     request_uri_parameter_supported: false,
     userinfo_endpoint: body.userinfo_endpoint,
-    authorization_endpoint: body.authorization_endpoint,
+    authorization_endpoint: forBrowser(body.authorization_endpoint),
     http_logout_supported: true,
     frontchannel_logout_supported: true,
-    end_session_endpoint: body.end_session_endpoint,
+    end_session_endpoint: forBrowser(body.end_session_endpoint),
     claims_supported: body.claims_supported,
     tenant_region_scope: 'NA',
     cloud_instance_name: 'microsoftonline.com',

@@ -5,8 +5,18 @@ import { assertDevelopmentOnly, startEmulator } from './emulator';
 
 /**
  * `tsx dev/emulator/main.ts`: runs the local Entra ID emulator until SIGINT/SIGTERM.
- * Prints one `EMULATOR_READY {"port":...,"authority":"...","issuer":"..."}` line when listening.
+ * Prints one `EMULATOR_READY {"port":...,"authority":"...","issuer":"...","browserOrigin":"..."}`
+ * line when listening.
  */
+
+/** A port number from the environment (0: any free port). */
+function portFrom(name: string, value: string): number {
+  const port = Number(value);
+  if (!/^\d+$/.test(value.trim()) || port > 65535) {
+    throw new Error(`${name} must be a port number (0 for any free port), got "${value}".`);
+  }
+  return port;
+}
 
 function list(value: string | undefined, fallback: string): string[] {
   return (value ?? fallback)
@@ -20,12 +30,15 @@ async function main(): Promise<void> {
   assertDevelopmentOnly();
   const env = process.env;
   const certDir = env.EMULATOR_CERT_DIR || path.join(PROJECT_ROOT, '.local', 'emulator');
-  const port = Number(env.EMULATOR_PORT ?? '7443');
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new Error(`EMULATOR_PORT must be a port number (0 for any free port), got "${port}".`);
-  }
+  const port = portFrom('EMULATOR_PORT', env.EMULATOR_PORT || '7443');
+  // The browser's front door: the next port by default (7444), any free one with EMULATOR_PORT=0.
+  const browserPort = portFrom(
+    'EMULATOR_BROWSER_PORT',
+    env.EMULATOR_BROWSER_PORT || String(port === 0 || port === 65535 ? 0 : port + 1),
+  );
   const emulator = await startEmulator({
     port,
+    browserPort,
     tenantId: env.EMULATOR_TENANT_ID || DEV_TENANT_ID,
     certDir,
     clients: [
@@ -42,8 +55,10 @@ async function main(): Promise<void> {
     log: env.EMULATOR_VERBOSE === '1' ? (line) => console.log(line) : undefined,
   });
 
-  const { authority, issuer } = emulator;
-  console.log(`EMULATOR_READY ${JSON.stringify({ port: emulator.port, authority, issuer })}`);
+  const { authority, issuer, browserOrigin } = emulator;
+  console.log(
+    `EMULATOR_READY ${JSON.stringify({ port: emulator.port, authority, issuer, browserOrigin })}`,
+  );
 
   let stopping = false;
   const stop = () => {

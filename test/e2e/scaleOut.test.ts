@@ -27,7 +27,7 @@ async function run(start: typeof startScaledProject): Promise<SignInReport & { f
   const app = await start({ instances: INSTANCES });
   let browser: Browser | undefined;
   try {
-    browser = await launchChromium({ trustPaths: [app.emulatorCertPath] });
+    browser = await launchChromium();
     const report = await runConcurrentSignIns(app, browser, { contexts: CONTEXTS, tabs: TABS });
     console.log(formatReport(report));
     const flows = app.stack

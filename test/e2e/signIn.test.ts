@@ -19,7 +19,8 @@ import {
 /**
  * Sign-in in a real browser (Chromium), through three instances of the served functions
  * behind a load balancer that picks an instance at random for every request: any step of any
- * sign-in below may land on any instance.
+ * sign-in below may land on any instance. Chromium trusts no extra certificate (like a
+ * person's browser): it meets the Entra emulator only at its http front door.
  */
 
 jest.setTimeout(120_000);
@@ -36,7 +37,7 @@ beforeAll(async () => {
     // After sign-out, Entra sends the browser back to the demo page (registered with the emulator).
     settings: (origin) => ({ AUTH_POST_LOGOUT_REDIRECT_URI: `${origin}/api/demo` }),
   });
-  browser = await launchChromium({ trustPaths: [app.emulatorCertPath] });
+  browser = await launchChromium();
 });
 afterEach(async () => {
   await Promise.all(contexts.map((c) => c.close()));
@@ -76,7 +77,13 @@ async function reasonShown(page: Page): Promise<string | undefined> {
 
 describe('sign-in in Chromium through a random load balancer', () => {
   it('when a user signs in from the demo page, then it shows the user; signing out ends it at the emulator and shows signed-out', async () => {
-    const page = await newPage();
+    const context = await newContext();
+    const origins = new Set<string>();
+    context.on('request', (r) => {
+      const { protocol, origin } = new URL(r.url());
+      if (protocol === 'http:' || protocol === 'https:') origins.add(origin);
+    });
+    const page = await context.newPage();
     await page.goto(url('/api/demo'));
     await page.locator('#status[data-state="signed-out"]').waitFor();
 
@@ -119,6 +126,12 @@ describe('sign-in in Chromium through a random load balancer', () => {
     await next;
     expect(new URL(page.url()).origin).toBe(app.emulatorOrigin);
     await waitForEmulatorLogin(page, app.emulatorOrigin, ADELE);
+
+    // No certificate warning to click through: the browser only ever used plain http on
+    // localhost (the app and the emulator's front door), never the emulator's https port.
+    expect(app.emulatorOrigin).toMatch(/^http:\/\/localhost:\d+$/);
+    expect([...origins].sort()).toEqual([app.appOrigin, app.emulatorOrigin].sort());
+    expect(origins.has(app.emulatorHttpsOrigin)).toBe(false);
   });
 
   it('when a protected URL is opened signed out, then sign-in lands back on that same URL', async () => {

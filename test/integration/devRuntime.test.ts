@@ -213,6 +213,7 @@ describe('npm start', () => {
       /Azurite Table service on http:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1],
     );
     const emulatorPort = Number(/emulator at https:\/\/localhost:(\d+)\//.exec(output)?.[1]);
+    const browserPort = Number(/in the browser at http:\/\/localhost:(\d+)/.exec(output)?.[1]);
     expect(output).toContain(`http://localhost:${port}/api/demo`);
     expect(output).toMatch(/the project's local host/);
 
@@ -221,13 +222,17 @@ describe('npm start', () => {
     const demo = await fetch(`http://localhost:${port}/api/demo`);
     expect(demo.status).toBe(200);
     const login = await fetch(`http://localhost:${port}/api/auth/login`, { redirect: 'manual' });
+    // The browser goes to the emulator's http front door (no certificate warning).
     expect(login.headers.get('location')).toMatch(
-      new RegExp(`^https://localhost:${emulatorPort}/`),
+      new RegExp(`^http://localhost:${browserPort}/\\S+/oauth2/v2\\.0/authorize\\?`),
     );
 
     const exited = new Promise((resolve) => start.child.once('exit', resolve));
     start.child.kill('SIGINT');
     await exited;
-    for (const p of [port, tablePort, emulatorPort]) expect(await refused(p)).toBe(true);
+    expect(browserPort).not.toBe(emulatorPort);
+    for (const p of [port, tablePort, emulatorPort, browserPort]) {
+      expect(await refused(p)).toBe(true);
+    }
   });
 });

@@ -9,22 +9,29 @@ import {
 } from '@azure/msal-node';
 import { spawn } from 'node:child_process';
 import fs from 'node:fs';
+import http, { type ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
 import { createRemoteJWKSet, customFetch, decodeJwt, jwtVerify, type JWTPayload } from 'jose';
 import { Agent, fetch as undiciFetch, request } from 'undici';
+import { FrontDoorResponse } from '../../dev/emulator/frontDoor';
+import { closeServers } from '../../dev/loopback';
 import { PROJECT_ROOT } from '../../dev/processes';
 import {
   BrowserClient,
   parseForms,
   pickEmulatorUser,
+  type ClientRequestInit,
   type ClientResponse,
 } from '../support/browserClient';
 import { startEmulatorProcess, type EmulatorProcess } from '../support/emulatorProcess';
 
 /**
  * The local Entra ID emulator, driven the way the app drives Entra ID: msal-node for the
- * protocol, a cookie-keeping HTTP client for the browser, jose for the ID token.
+ * protocol (over https, trusting the emulator's certificate), a cookie-keeping HTTP client for
+ * the browser (over the emulator's http front door, trusting nothing extra), jose for the ID
+ * token.
  */
 
 // Nothing listens here: the browser stops before requesting it, as the app would receive it.
@@ -51,6 +58,35 @@ afterAll(async () => {
   await emulator?.stop();
   await agent?.close();
 });
+
+/** The front door's base for the tenant: `http://localhost:<port>/<tenant>`. */
+function frontDoor(): string {
+  return `${emulator.browserOrigin}/${emulator.tenantId}`;
+}
+
+/** A server-side request (as the app makes them) over https, trusting the emulator's CA. */
+async function serverRequest(
+  url: string,
+  init: {
+    method?: 'GET' | 'POST';
+    headers?: Record<string, string>;
+    form?: Record<string, string>;
+  } = {},
+): Promise<{ status: number; json: Record<string, unknown> }> {
+  const response = await request(url, {
+    method: init.method ?? (init.form ? 'POST' : 'GET'),
+    headers: {
+      ...init.headers,
+      ...(init.form ? { 'content-type': 'application/x-www-form-urlencoded' } : {}),
+    },
+    body: init.form ? new URLSearchParams(init.form).toString() : undefined,
+    dispatcher: agent,
+  });
+  return {
+    status: response.statusCode,
+    json: (await response.body.json()) as Record<string, unknown>,
+  };
+}
 
 /** MSAL's HTTP through undici, trusting only the emulator's certificate (verification on). */
 function emulatorNetworkClient(): INetworkModule {
@@ -105,8 +141,21 @@ async function authorizeUrl(
   });
 }
 
-function newBrowser(): BrowserClient {
-  return new BrowserClient({ ca });
+/**
+ * The browser's side: no `ca`, so it trusts nothing beyond the system's certificates and cannot
+ * reach the emulator's https port. It records every URL it requests.
+ */
+class RecordingBrowser extends BrowserClient {
+  readonly requested: URL[] = [];
+
+  override request(url: string, init?: ClientRequestInit): Promise<ClientResponse> {
+    this.requested.push(new URL(url));
+    return super.request(url, init);
+  }
+}
+
+function newBrowser(): RecordingBrowser {
+  return new RecordingBrowser();
 }
 
 function isRedirectUri(url: URL): boolean {
@@ -140,7 +189,7 @@ async function verifyIdToken(idToken: string): Promise<JWTPayload> {
 
 interface SignIn {
   app: ConfidentialClientApplication;
-  browser: BrowserClient;
+  browser: RecordingBrowser;
   result: AuthenticationResult;
   nonce: string;
 }
@@ -215,28 +264,31 @@ function runNode(
 describe('local Entra ID emulator', () => {
   test('when discovery is fetched, then it has Entra v2.0 shape, paths and RS256 keys', async () => {
     // Arrange
-    const browser = newBrowser();
     const base = `https://localhost:${emulator.port}/${emulator.tenantId}`;
+    const browserBase = frontDoor();
+    const path = `/v2.0/.well-known/openid-configuration`;
+    const browser = newBrowser();
 
     // Act
-    const discovery = (await browser.request(`${base}/v2.0/.well-known/openid-configuration`)).json<
-      Record<string, unknown>
-    >();
-    const jwks = (await browser.request(String(discovery.jwks_uri))).json<{
+    const discovery = (await serverRequest(`${base}${path}`)).json;
+    const jwks = (await serverRequest(String(discovery.jwks_uri))).json as {
       keys: Array<Record<string, unknown>>;
-    }>();
+    };
+    const viaFrontDoor = (await browser.request(`${browserBase}${path}`)).json();
     await browser.close();
 
-    // Assert
+    // Assert: the browser's endpoints on the http front door, the rest on https.
+    expect(emulator.browserOrigin).toMatch(/^http:\/\/localhost:\d+$/);
     expect(emulator.issuer).toBe(`${base}/v2.0`);
     expect(discovery).toMatchObject({
       issuer: `${base}/v2.0`,
-      authorization_endpoint: `${base}/oauth2/v2.0/authorize`,
+      authorization_endpoint: `${browserBase}/oauth2/v2.0/authorize`,
       token_endpoint: `${base}/oauth2/v2.0/token`,
       jwks_uri: `${base}/discovery/v2.0/keys`,
-      end_session_endpoint: `${base}/oauth2/v2.0/logout`,
+      end_session_endpoint: `${browserBase}/oauth2/v2.0/logout`,
       id_token_signing_alg_values_supported: ['RS256'],
     });
+    expect(viaFrontDoor).toEqual(discovery);
     expect(discovery.response_modes_supported).toContain('query');
     expect(discovery.response_types_supported).toContain('code');
     expect(discovery.scopes_supported).toEqual(
@@ -275,16 +327,27 @@ describe('local Entra ID emulator', () => {
     expect(untrusting.output).toMatch(/SELF_SIGNED|UNABLE_TO_VERIFY|CERT/);
   });
 
-  test('when msal-node signs a user in with code + PKCE, then the ID token is Entra-like and verifies', async () => {
-    // Arrange
+  test('when msal-node signs a user in with code + PKCE and the browser uses the http front door, then the ID token is Entra-like and verifies', async () => {
+    // Arrange: MSAL's calls go over https with the CA; the browser has no CA at all.
     const browser = newBrowser();
 
     // Act
     const { result, nonce } = await signIn(MEGAN, browser);
     const claims = await verifyIdToken(result.idToken);
+    const cookies = await browser.jar.getCookies(`${frontDoor()}/oauth2/v2.0/authorize`);
     await browser.close();
 
-    // Assert
+    // Assert: every request of the browser went to the front door, never to https.
+    expect(browser.requested.length).toBeGreaterThanOrEqual(3);
+    expect(new Set(browser.requested.map((url) => url.origin))).toEqual(
+      new Set([emulator.browserOrigin]),
+    );
+    // oidc-provider took the front door's requests for https ones: its cookies are Secure.
+    expect(cookies.find((cookie) => cookie.key === 'entra_emulator_session')).toMatchObject({
+      secure: true,
+      httpOnly: true,
+      sameSite: 'lax',
+    });
     const megan = result.idTokenClaims as Record<string, unknown>;
     expect(claims).toMatchObject({
       iss: emulator.issuer,
@@ -327,7 +390,7 @@ describe('local Entra ID emulator', () => {
     const callback = await followToCallback(browser, picked);
 
     // Act
-    const response = await browser.request(`${emulator.authority}/oauth2/v2.0/token`, {
+    const response = await serverRequest(`${emulator.authority}/oauth2/v2.0/token`, {
       form: {
         grant_type: 'authorization_code',
         client_id: emulator.clientId,
@@ -343,7 +406,7 @@ describe('local Entra ID emulator', () => {
     // Assert
     expect(callback.searchParams.has('iss')).toBe(false);
     expect(response.status).toBe(200);
-    const body = response.json<Record<string, string>>();
+    const body = response.json as Record<string, string>;
     const idToken = decodeJwt(body.id_token ?? '');
     const clientInfo = JSON.parse(Buffer.from(body.client_info ?? '', 'base64url').toString());
     expect(clientInfo).toEqual({ uid: idToken.oid, utid: emulator.tenantId });
@@ -374,10 +437,10 @@ describe('local Entra ID emulator', () => {
     expect(silent.account?.homeAccountId).toBe(result.account?.homeAccountId);
   });
 
-  test('when the app sends the user to logout with logout_hint, then the session ends and the user returns to the app', async () => {
+  test('when the app sends the user to logout with logout_hint on the front door, then the session ends and the user returns to the app', async () => {
     // Arrange
     const { browser, result } = await signIn(MEGAN);
-    const logoutUrl = new URL(`${emulator.authority}/oauth2/v2.0/logout`);
+    const logoutUrl = new URL(`${frontDoor()}/oauth2/v2.0/logout`);
     logoutUrl.searchParams.set('post_logout_redirect_uri', POST_LOGOUT_REDIRECT_URI);
     logoutUrl.searchParams.set('client_id', emulator.clientId);
     logoutUrl.searchParams.set(
@@ -410,12 +473,15 @@ describe('local Entra ID emulator', () => {
     expect(target.searchParams.get('state')).toBe('after-logout');
     expect(after.final.status).toBe(200);
     expect(after.final.body).toContain('<title>Sign in – Entra ID emulator</title>');
+    expect(new Set(browser.requested.map((url) => url.origin))).toEqual(
+      new Set([emulator.browserOrigin]),
+    );
   });
 
   test('when logout carries an id_token_hint, with or without an emulator session, then it redirects to the app', async () => {
     // Arrange
     const { browser, result } = await signIn('alex.wilber@contoso.dev');
-    const logoutUrl = new URL(`${emulator.authority}/oauth2/v2.0/logout`);
+    const logoutUrl = new URL(`${frontDoor()}/oauth2/v2.0/logout`);
     logoutUrl.searchParams.set('post_logout_redirect_uri', POST_LOGOUT_REDIRECT_URI);
     logoutUrl.searchParams.set('id_token_hint', result.idToken);
     const stranger = newBrowser();
@@ -534,7 +600,7 @@ describe('local Entra ID emulator', () => {
   test('when an authorization request comes without PKCE, then the app gets invalid_request', async () => {
     // Arrange
     const browser = newBrowser();
-    const authorize = new URL(`${emulator.authority}/oauth2/v2.0/authorize`);
+    const authorize = new URL(`${frontDoor()}/oauth2/v2.0/authorize`);
     authorize.search = new URLSearchParams({
       client_id: emulator.clientId,
       response_type: 'code',
@@ -552,6 +618,59 @@ describe('local Entra ID emulator', () => {
     const callback = new URL(final.location ?? '');
     expect(callback.searchParams.get('error')).toBe('invalid_request');
     expect(callback.searchParams.get('error_description')).toMatch(/PKCE/);
+  });
+
+  test('when a client sends its own X-Forwarded-Proto and X-Forwarded-Host, then neither listener believes them', async () => {
+    // Arrange: headers that would make the provider think it is http://evil.example.
+    const spoofed = {
+      'x-forwarded-proto': 'http',
+      'x-forwarded-host': 'evil.example',
+      forwarded: 'proto=http;host=evil.example',
+    };
+    const discoveryPath = '/v2.0/.well-known/openid-configuration';
+    const viaFrontDoor = await authorizeUrl(msalApp());
+    const viaHttps = viaFrontDoor.replace(
+      emulator.browserOrigin,
+      new URL(emulator.authority).origin,
+    );
+    const browser = newBrowser();
+    const trusting = new BrowserClient({ ca });
+
+    /** Authorize with the spoofed headers, then pick a user: where does the provider resume? */
+    const startAndPick = async (client: BrowserClient, authorize: string) => {
+      const started = await client.request(authorize, { headers: spoofed });
+      const loginPage = await client.request(started.location ?? '');
+      return { started, picked: await pickEmulatorUser(client, loginPage, MEGAN) };
+    };
+
+    // Act
+    const discoveries = [
+      (await serverRequest(`${emulator.authority}${discoveryPath}`, { headers: spoofed })).json,
+      (await browser.request(`${frontDoor()}${discoveryPath}`, { headers: spoofed })).json(),
+    ];
+    const frontDoorFlow = await startAndPick(browser, viaFrontDoor);
+    const httpsFlow = await startAndPick(trusting, viaHttps);
+    await Promise.all([browser.close(), trusting.close()]);
+
+    // Assert
+    for (const discovery of discoveries) {
+      expect(discovery).toMatchObject({
+        issuer: emulator.issuer,
+        token_endpoint: `${emulator.authority}/oauth2/v2.0/token`,
+        authorization_endpoint: `${frontDoor()}/oauth2/v2.0/authorize`,
+      });
+    }
+    for (const [flow, base] of [
+      [frontDoorFlow, frontDoor()],
+      [httpsFlow, emulator.authority],
+    ] as const) {
+      expect(flow.started.status).toBe(303);
+      // Secure as on https: the spoofed proto=http was not believed.
+      expect(String(flow.started.headers['set-cookie'])).toMatch(/; secure/i);
+      expect(flow.picked.status).toBe(303);
+      expect(flow.picked.location).toMatch(new RegExp(`^${base}/oauth2/v2\\.0/authorize/`));
+    }
+    expect(browser.requested.every((url) => url.origin === emulator.browserOrigin)).toBe(true);
   });
 
   test('when WEBSITE_INSTANCE_ID is set, then the emulator refuses to start', async () => {
@@ -580,5 +699,105 @@ describe('local Entra ID emulator', () => {
     expect(output).toContain('WEBSITE_INSTANCE_ID');
     expect(output).not.toContain('EMULATOR_READY');
     expect(fs.existsSync(certDir)).toBe(false);
+  });
+});
+
+describe("the emulator's front door responses", () => {
+  const HTTPS = 'https://localhost:7443';
+  const FRONT_DOOR = 'http://localhost:7444';
+  const page = [
+    `<form method="post" action="${HTTPS}/t/login/1">`,
+    `<input type="hidden" name="iss" value="${HTTPS}/t/v2.0">`,
+    `<a href='${HTTPS}/t/oauth2/v2.0/logout'>out</a> <a href="${HTTPS}0/other">other port</a>`,
+    `<a href="http://localhost:7071/api/demo">app</a> text ${HTTPS}/t</form>`,
+  ].join('\n');
+  const routes: Record<string, (res: ServerResponse) => void> = {
+    // As koa answers: progressive headers, Content-Length, the body in end().
+    '/koa': (res) => {
+      res.setHeader('content-type', 'text/html; charset=utf-8');
+      res.setHeader('content-length', Buffer.byteLength(page));
+      res.end(page);
+    },
+    // As the login page is sent: writeHead with headers, body in chunks split inside a URL.
+    '/chunks': (res) => {
+      res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' });
+      res.write(page.slice(0, 40));
+      res.write(Buffer.from(page.slice(40)));
+      res.end();
+    },
+    '/redirect': (res) => {
+      res.writeHead(303, {
+        location: `${HTTPS}/t/oauth2/v2.0/authorize/1?next=${encodeURIComponent(HTTPS)}`,
+        'set-cookie': 'a=1; path=/t/; secure; httponly',
+      });
+      res.end();
+    },
+    '/app-redirect': (res) => {
+      res.statusCode = 303;
+      res.setHeader('Location', `http://localhost:7071/api/auth/callback?iss=${HTTPS}`);
+      res.end();
+    },
+    '/json': (res) => {
+      res.setHeader('content-type', 'application/json');
+      res.end(JSON.stringify({ token_endpoint: `${HTTPS}/t/oauth2/v2.0/token` }));
+    },
+  };
+  let server: http.Server;
+  let base: string;
+
+  beforeAll(async () => {
+    server = http.createServer({ ServerResponse: FrontDoorResponse }, (req, res) => {
+      res.rewriteUrls(HTTPS, FRONT_DOOR);
+      (routes[req.url ?? ''] ?? ((r: ServerResponse) => r.writeHead(404).end()))(res);
+    });
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    base = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  });
+  afterAll(() => closeServers([server]));
+
+  const get = async (path: string) => {
+    const response = await request(`${base}${path}`);
+    return {
+      status: response.statusCode,
+      headers: response.headers,
+      body: await response.body.text(),
+    };
+  };
+
+  test.each(['/koa', '/chunks'])(
+    'when an HTML page links to the https origin (%s), then its links and form actions point at the front door, other text stays',
+    async (path) => {
+      // Act
+      const { status, headers, body } = await get(path);
+
+      // Assert
+      expect(status).toBe(200);
+      expect(body).toBe(
+        [
+          `<form method="post" action="${FRONT_DOOR}/t/login/1">`,
+          `<input type="hidden" name="iss" value="${HTTPS}/t/v2.0">`,
+          `<a href='${FRONT_DOOR}/t/oauth2/v2.0/logout'>out</a> <a href="${HTTPS}0/other">other port</a>`,
+          `<a href="http://localhost:7071/api/demo">app</a> text ${HTTPS}/t</form>`,
+        ].join('\n'),
+      );
+      if (headers['content-length'] !== undefined) {
+        expect(Number(headers['content-length'])).toBe(Buffer.byteLength(body));
+      }
+    },
+  );
+
+  test('when a redirect points at the https origin, then Location points at the front door and Set-Cookie is unchanged', async () => {
+    // Act
+    const redirect = await get('/redirect');
+    const toApp = await get('/app-redirect');
+    const json = await get('/json');
+
+    // Assert
+    expect(redirect.headers.location).toBe(
+      `${FRONT_DOOR}/t/oauth2/v2.0/authorize/1?next=${encodeURIComponent(HTTPS)}`,
+    );
+    expect(String(redirect.headers['set-cookie'])).toBe('a=1; path=/t/; secure; httponly');
+    expect(toApp.headers.location).toBe(`http://localhost:7071/api/auth/callback?iss=${HTTPS}`);
+    expect(JSON.parse(json.body)).toEqual({ token_endpoint: `${HTTPS}/t/oauth2/v2.0/token` });
   });
 });

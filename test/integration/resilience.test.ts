@@ -9,7 +9,7 @@ import { startStack, type Stack } from '../support/stack';
 const FLOW_TTL_SECONDS = 10;
 let stack: Stack;
 let dataDir: string;
-const browsers = browserPool(() => stack.ca);
+const browsers = browserPool();
 const browser = () => browsers.open();
 
 beforeAll(async () => {

@@ -1,13 +1,13 @@
-import { createHash, X509Certificate } from 'node:crypto';
-import { accessSync, constants, mkdirSync, readFileSync } from 'node:fs';
+import { accessSync, constants, mkdirSync } from 'node:fs';
 import path from 'node:path';
 import { chromium, type Browser } from 'playwright-core';
 import { PROJECT_ROOT } from '../../dev/processes';
 
 /**
  * Chromium for the browser tests and the scale-out bench, driven by playwright-core: the
- * system's Chromium (never a downloaded one), trusting exactly the emulator's self-signed
- * certificate and nothing else.
+ * system's Chromium (never a downloaded one), trusting no certificate beyond the system's, like
+ * a person's browser. It meets the Entra emulator only at its plain-http front door on
+ * localhost; the emulator's self-signed https port is for the app's server-side calls.
  */
 
 export const DEFAULT_CHROMIUM_PATH = '/usr/bin/chromium';
@@ -31,31 +31,10 @@ export function chromiumPath(): string {
 }
 
 /**
- * The base64 SHA-256 of a certificate's SubjectPublicKeyInfo: the form Chromium's
- * `--ignore-certificate-errors-spki-list` takes. Chromium ignores NODE_EXTRA_CA_CERTS.
+ * Launches headless Chromium; each test takes fresh user data with browser.newContext(). No
+ * certificate flag: a page that reached the emulator's https port would fail to load.
  */
-export function spkiFingerprint(certificatePem: string | Buffer): string {
-  const spki = new X509Certificate(certificatePem).publicKey.export({
-    type: 'spki',
-    format: 'der',
-  });
-  return createHash('sha256').update(spki).digest('base64');
-}
-
-export interface LaunchOptions {
-  /** PEM certificates to trust (the emulator's); nothing else is trusted beyond the system's. */
-  trust?: (string | Buffer)[];
-  /** Paths of PEM files to trust, read here. */
-  trustPaths?: string[];
-}
-
-/** Launches headless Chromium; each test takes fresh user data with browser.newContext(). */
-export async function launchChromium(options: LaunchOptions = {}): Promise<Browser> {
-  const certificates = [
-    ...(options.trust ?? []),
-    ...(options.trustPaths ?? []).map((p) => readFileSync(p)),
-  ];
-  const spkiList = certificates.map(spkiFingerprint);
+export async function launchChromium(): Promise<Browser> {
   return chromium.launch({
     executablePath: chromiumPath(),
     args: [
@@ -67,9 +46,6 @@ export async function launchChromium(options: LaunchOptions = {}): Promise<Brows
       '--disable-background-networking',
       '--disable-component-update',
       '--disable-sync',
-      ...(spkiList.length > 0
-        ? [`--ignore-certificate-errors-spki-list=${spkiList.join(',')}`]
-        : []),
     ],
   });
 }

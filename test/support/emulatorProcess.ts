@@ -22,6 +22,8 @@ export interface EmulatorProcess {
   /** `https://localhost:<port>/<tenant>`: AUTH_AUTHORITY for the app, authority for MSAL. */
   authority: string;
   issuer: string;
+  /** `http://localhost:<port>`: the browser's front door (authorize, login pages, logout). */
+  browserOrigin: string;
   tenantId: string;
   /** The self-signed certificate: NODE_EXTRA_CA_CERTS for processes that call the emulator. */
   certPath: string;
@@ -38,6 +40,7 @@ interface ReadyLine {
   port: number;
   authority: string;
   issuer: string;
+  browserOrigin: string;
 }
 
 export async function startEmulatorProcess(
@@ -56,6 +59,7 @@ export async function startEmulatorProcess(
     env: {
       ...process.env,
       EMULATOR_PORT: '0',
+      EMULATOR_BROWSER_PORT: '0',
       EMULATOR_TENANT_ID: tenantId,
       EMULATOR_CLIENT_ID: clientId,
       EMULATOR_CLIENT_SECRET: clientSecret,

@@ -22,9 +22,10 @@ export interface ScaledApp {
   /** The load balancer's public origin, e.g. http://localhost:41234. */
   appOrigin: string;
   lb: LoadBalancer;
-  /** The emulator's certificate (PEM path): the one Chromium must trust. */
-  emulatorCertPath: string;
+  /** The emulator's http front door, the only part of it the browser visits. */
   emulatorOrigin: string;
+  /** The emulator's https origin (the app's server-side calls): the browser never goes there. */
+  emulatorHttpsOrigin: string;
   /** The project's stack (Azurite, emulator, hosts); undefined for the naive app. */
   stack?: Stack;
   output(): string;
@@ -52,8 +53,8 @@ export async function startScaledProject(options: ScaledAppOptions): Promise<Sca
       instances: options.instances,
       appOrigin: stack.appOrigin,
       lb,
-      emulatorCertPath: stack.emulator.certPath,
-      emulatorOrigin: new URL(stack.emulator.authority).origin,
+      emulatorOrigin: stack.emulator.browserOrigin,
+      emulatorHttpsOrigin: new URL(stack.emulator.authority).origin,
       stack,
       output: () => stack.hostOutput(),
       stop: async () => {
@@ -114,8 +115,8 @@ export async function startScaledNaiveApp(options: ScaledAppOptions): Promise<Sc
     instances: options.instances,
     appOrigin: lb.origin,
     lb,
-    emulatorCertPath: emulator.certPath,
-    emulatorOrigin: new URL(emulator.authority).origin,
+    emulatorOrigin: emulator.browserOrigin,
+    emulatorHttpsOrigin: new URL(emulator.authority).origin,
     output: () => started.map((p) => p.output()).join('\n'),
     stop: async () => {
       await lb.close();

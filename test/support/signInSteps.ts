@@ -2,12 +2,15 @@ import { BrowserClient, pickEmulatorUser, type ClientResponse } from './browserC
 
 /** The steps of a sign-in as a browser takes them, split so tests can interleave them. */
 
-/** Browsers for one test file: each trusts the emulator's CA; all close together in afterAll. */
-export function browserPool(ca: () => Buffer) {
+/**
+ * Browsers for one test file, all closed together in afterAll. Like a person's browser, they
+ * trust nothing extra: they meet the emulator only at its http front door, never on https.
+ */
+export function browserPool() {
   const clients: BrowserClient[] = [];
   return {
     open(): BrowserClient {
-      const client = new BrowserClient({ ca: ca() });
+      const client = new BrowserClient();
       clients.push(client);
       return client;
     },

@@ -31,7 +31,7 @@ export interface Stack {
     restart(): Promise<void>;
     stop(): Promise<void>;
   };
-  /** The CA certificate that browsers and test clients must trust for the emulator. */
+  /** The emulator's certificate, for server-side test clients of its https endpoints. */
   ca: Buffer;
   hostOutput(): string;
   stop(): Promise<void>;
