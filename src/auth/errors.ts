@@ -31,7 +31,7 @@ export const REASONS = {
     status: 400,
     title: 'Microsoft Entra ID did not sign you in',
     advice:
-      'The identity provider returned an error, shown below. Sign in again or contact your administrator if it keeps happening.',
+      'The identity provider answered with an error instead of signing you in (its own description is below when the sign-in started in this browser). Sign in again, or contact your administrator if it keeps happening.',
   },
   token_exchange_failed: {
     status: 502,
