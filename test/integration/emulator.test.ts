@@ -126,7 +126,7 @@ function msalApp(): ConfidentialClientApplication {
   });
 }
 
-/** An authorize URL for a fresh PKCE pair, with whatever else the test varies. */
+/** An authorize URL (a fresh PKCE challenge unless the test passes its own), with whatever else the test varies. */
 async function authorizeUrl(
   app: ConfidentialClientApplication,
   extra: Partial<AuthorizationUrlRequest> = {},
@@ -201,12 +201,8 @@ async function signIn(username: string, browser = newBrowser()): Promise<SignIn>
   const { verifier, challenge } = await crypto.generatePkceCodes();
   const state = crypto.createNewGuid();
   const nonce = crypto.createNewGuid();
-  const authCodeUrl = await app.getAuthCodeUrl({
-    scopes: SCOPES,
-    redirectUri: REDIRECT_URI,
-    responseMode: 'query',
+  const authCodeUrl = await authorizeUrl(app, {
     codeChallenge: challenge,
-    codeChallengeMethod: 'S256',
     state,
     nonce,
     loginHint: username,
@@ -378,13 +374,7 @@ describe('local Entra ID emulator', () => {
     const browser = newBrowser();
     const app = msalApp();
     const { verifier, challenge } = await new CryptoProvider().generatePkceCodes();
-    const authCodeUrl = await app.getAuthCodeUrl({
-      scopes: SCOPES,
-      redirectUri: REDIRECT_URI,
-      responseMode: 'query',
-      codeChallenge: challenge,
-      codeChallengeMethod: 'S256',
-    });
+    const authCodeUrl = await authorizeUrl(app, { codeChallenge: challenge });
     const loginPage = (await browser.follow(authCodeUrl)).final;
     const picked = await pickEmulatorUser(browser, loginPage, 'adele.vance@contoso.dev');
     const callback = await followToCallback(browser, picked);
@@ -520,13 +510,7 @@ describe('local Entra ID emulator', () => {
     await followToCallback(browser, await pickEmulatorUser(browser, loginPage, MEGAN));
     const app = msalApp();
     const { verifier, challenge } = await new CryptoProvider().generatePkceCodes();
-    const wide = await app.getAuthCodeUrl({
-      scopes: SCOPES,
-      redirectUri: REDIRECT_URI,
-      responseMode: 'query',
-      codeChallenge: challenge,
-      codeChallengeMethod: 'S256',
-    });
+    const wide = await authorizeUrl(app, { codeChallenge: challenge });
 
     // Act
     const { final, hops } = await browser.follow(wide, {}, { stopAt: isRedirectUri });
