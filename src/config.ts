@@ -55,7 +55,8 @@ export const SETTING_NAMES = [
 export const DEFAULT_SCOPES = ['openid', 'profile', 'email', 'offline_access'] as const;
 const MULTI_TENANT_SEGMENTS = new Set(['organizations', 'common', 'consumers']);
 const DEFAULT_LOCAL_PORT = 7071;
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
+/** Browsers treat these as secure contexts (Secure cookies work over plain http there). */
+export const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['localhost', '127.0.0.1', '[::1]']);
 
 export class ConfigError extends Error {
   constructor(readonly problems: readonly string[]) {

@@ -1,3 +1,4 @@
+import { LOOPBACK_HOSTS } from '../config';
 import type { AuthContext } from './AuthContext';
 import {
   FLOW_COOKIE_MARGIN_SECONDS,
@@ -25,8 +26,6 @@ export interface LoginRequest {
   forwardedProto?: string;
 }
 
-/** Browsers treat these as secure contexts, so `Secure` cookies work over plain http there. */
-const LOOPBACK_HOSTS = new Set(['localhost', '127.0.0.1', '[::1]']);
 /** Entra's prompt values. @see https://learn.microsoft.com/entra/identity-platform/v2-oauth2-auth-code-flow#request-an-authorization-code */
 const PROMPTS = /^(login|none|consent|select_account|create)$/;
 

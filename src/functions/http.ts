@@ -60,6 +60,11 @@ export function redirectResponse(
   };
 }
 
+/** What /api/auth/me and requireUser answer an anonymous API caller. */
+export function notSignedIn(): HttpResponseInit {
+  return { status: 401, headers: { ...NO_STORE }, jsonBody: { authenticated: false } };
+}
+
 export function prefersJson(request: HttpRequest): boolean {
   const accept = request.headers.get('accept') ?? '';
   return accept.includes('application/json') && !accept.includes('text/html');

@@ -1,5 +1,5 @@
 import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { NO_STORE, respond } from './http';
+import { NO_STORE, notSignedIn, respond } from './http';
 import { getUser } from './requireUser';
 
 /** GET /api/auth/me: the session's claims, or 401. */
@@ -9,8 +9,7 @@ export async function me(
 ): Promise<HttpResponseInit> {
   return respond(request, context, async () => {
     const current = await getUser(request, context);
-    if (!current)
-      return { status: 401, headers: { ...NO_STORE }, jsonBody: { authenticated: false } };
+    if (!current) return notSignedIn();
     const { login_hint: _hint, sub: _sub, ...user } = current.user;
     return {
       status: 200,

@@ -11,6 +11,7 @@ import {
   functionsLogger,
   loginUrl,
   NO_STORE,
+  notSignedIn,
   prefersJson,
   requestCookies,
   requestUrl,
@@ -44,7 +45,7 @@ export function requireUser(handler: AuthenticatedHandler): HttpHandler {
       const user = await getUser(request, context);
       if (user) return handler(request, context, user);
       if (prefersJson(request) || request.method !== 'GET') {
-        return { status: 401, headers: { ...NO_STORE }, jsonBody: { authenticated: false } };
+        return notSignedIn();
       }
       const url = requestUrl(request);
       return {
