@@ -1,6 +1,6 @@
 import { TableClient } from '@azure/data-tables';
 import { DefaultAzureCredential } from '@azure/identity';
-import type { StorageSettings } from '../../config';
+import { storageTransportIsSafe, type StorageSettings } from '../../config';
 import { AUTH_TABLE_NAME } from './tableLayout';
 
 /** Few quick retries: a sign-in waits on these calls, and a down store should say so fast. */
@@ -12,11 +12,8 @@ export function createTableClient(
 ): TableClient {
   if (storage.kind === 'connectionString') {
     return TableClient.fromConnectionString(storage.connectionString, AUTH_TABLE_NAME, {
-      // Only Azurite on loopback speaks plain http (settings refuse http to any other host).
-      allowInsecureConnection:
-        /http:\/\/(127\.0\.0\.1|localhost|\[::1\])[:/]|UseDevelopmentStorage=true/i.test(
-          storage.connectionString,
-        ),
+      // Plain http is accepted only where settings accept it: Azurite on loopback.
+      allowInsecureConnection: storageTransportIsSafe(storage.connectionString),
       retryOptions: RETRY_OPTIONS,
     });
   }
