@@ -263,7 +263,9 @@ export function evaluate(
     case 'trim':
       return onText(name, a, (s) => s.trim());
     case 'take':
-      return Array.isArray(a) ? a.slice(0, Number(b)) : onText(name, a, (s) => s.slice(0, Number(b)));
+      return Array.isArray(a)
+        ? a.slice(0, Number(b))
+        : onText(name, a, (s) => s.slice(0, Number(b)));
     case 'substring':
       return onText(name, a, (s) => s.substring(Number(b), Number(b) + Number(c ?? s.length)));
     case 'split':
@@ -294,7 +296,9 @@ export function evaluate(
     case 'map':
       return (known(a, 'map()') as unknown[]).map((x, i) => apply(b, x, i));
     case 'filter':
-      return (known(a, 'filter()') as unknown[]).filter((x, i) => known(apply(b, x, i), 'filter()'));
+      return (known(a, 'filter()') as unknown[]).filter((x, i) =>
+        known(apply(b, x, i), 'filter()'),
+      );
     case 'uniquestring':
       return uniqueString(args);
     case 'guid':

@@ -114,7 +114,8 @@ class Template implements ExpressionHost {
     if (!this.variableCache.has(name)) {
       const variables = (this.template.variables ?? {}) as JsonObject;
       if (!(name in variables)) throw new Error(`${this.where}: no variable '${name}'`);
-      if ('copy' in variables) throw new Error(`${this.where}: variable copy loops are not supported`);
+      if ('copy' in variables)
+        throw new Error(`${this.where}: variable copy loops are not supported`);
       this.variableCache.set(name, this.value(variables[name]));
     }
     return this.variableCache.get(name);
@@ -122,7 +123,9 @@ class Template implements ExpressionHost {
 
   private scopeId(): string {
     const subscription = `/subscriptions/${this.context.subscriptionId}`;
-    return this.resourceGroup ? `${subscription}/resourceGroups/${this.resourceGroup}` : subscription;
+    return this.resourceGroup
+      ? `${subscription}/resourceGroups/${this.resourceGroup}`
+      : subscription;
   }
 
   /** Resources of the template with their symbolic names (array templates have none). */
@@ -141,7 +144,8 @@ class Template implements ExpressionHost {
     const type = String(declaration.type).split('@')[0] ?? '';
     if (declaration.import) return `${type}(${[this.path, symbol].filter(Boolean).join('.')})`;
     const name = text(this.value(declaration.name));
-    const scope = declaration.scope === undefined ? this.scopeId() : text(this.value(declaration.scope));
+    const scope =
+      declaration.scope === undefined ? this.scopeId() : text(this.value(declaration.scope));
     return resourceId(scope, type, name.split('/'));
   }
 
@@ -151,14 +155,19 @@ class Template implements ExpressionHost {
     if (cached) return cached;
     if (this.planning.has(key)) throw new Error(`${this.where}: ${key} refers to itself`);
     this.planning.add(key);
-    if ('copy' in declaration) throw new Error(`${this.where}: resource copy loops are not supported`);
+    if ('copy' in declaration)
+      throw new Error(`${this.where}: resource copy loops are not supported`);
     const [type = '', version = ''] = String(declaration.type).split('@');
     const name = declaration.name === undefined ? '' : text(this.value(declaration.name));
     const scope = declaration.scope === undefined ? undefined : text(this.value(declaration.scope));
     const body: Record<string, unknown> = {};
     for (const [k, v] of Object.entries(declaration)) {
-      if (!NOT_EVALUATED.has(k) && !['type', 'name', 'scope', 'condition', 'apiVersion'].includes(k))
-        body[k] = type === 'Microsoft.Resources/deployments' && k === 'properties' ? {} : this.value(v);
+      if (
+        !NOT_EVALUATED.has(k) &&
+        !['type', 'name', 'scope', 'condition', 'apiVersion'].includes(k)
+      )
+        body[k] =
+          type === 'Microsoft.Resources/deployments' && k === 'properties' ? {} : this.value(v);
     }
     const id = key;
     const planned: PlannedResource = {
@@ -224,7 +233,9 @@ class Template implements ExpressionHost {
   private reference(target: unknown, full: boolean): unknown {
     const ref = text(target);
     const symbolic = this.declarations().find(([symbol]) => symbol === ref);
-    const deploymentName = /\/providers\/Microsoft\.Resources\/deployments\/([^/]+)$/i.exec(ref)?.[1];
+    const deploymentName = /\/providers\/Microsoft\.Resources\/deployments\/([^/]+)$/i.exec(
+      ref,
+    )?.[1];
     if (deploymentName) {
       const outputs = this.child(deploymentName).outputs();
       return {
@@ -263,7 +274,11 @@ class Template implements ExpressionHost {
         return resourceId(scope, text(args[typeAt]), args.slice(typeAt + 1).map(text));
       }
       case 'subscriptionresourceid':
-        return resourceId(`/subscriptions/${ctx.subscriptionId}`, text(args[0]), args.slice(1).map(text));
+        return resourceId(
+          `/subscriptions/${ctx.subscriptionId}`,
+          text(args[0]),
+          args.slice(1).map(text),
+        );
       case 'tenantresourceid':
         return resourceId('', text(args[0]), args.slice(1).map(text));
       case 'extensionresourceid':
