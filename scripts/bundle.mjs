@@ -36,4 +36,6 @@ copyFileSync('host.json', `${DIST}/host.json`);
 copyFileSync('.funcignore', `${DIST}/.funcignore`);
 
 const bytes = Object.values(result.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0);
-console.log(`built ${DIST}/: ${BUNDLE} (${(bytes / 1024 / 1024).toFixed(1)} MiB with source map), host.json, package.json`);
+console.log(
+  `built ${DIST}/: ${BUNDLE} (${(bytes / 1024 / 1024).toFixed(1)} MiB with source map), host.json, package.json`,
+);
