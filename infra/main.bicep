@@ -57,7 +57,7 @@ param location string
 @description('Object id of the developer to give data access to the auth table and telemetry, for work against the deployed resources. Defaults to whoever deploys, as the azd quickstarts do; empty skips it.')
 param principalId string = deployer().objectId
 
-@description('Default host name of the function app: unique (<name>-<hash>.<region>-01.azurewebsites.net, which only this resource group can get again) or classic (<name>.azurewebsites.net). Fixed when the site is created; see infra/DEPLOY.md.')
+@description('Default host name of the function app: unique (<name>-<hash>.<region>.azurewebsites.net, which only this resource group can get again) or classic (<name>.azurewebsites.net). Fixed when the site is created; see infra/DEPLOY.md.')
 @allowed([
   'unique'
   'classic'

@@ -27,7 +27,7 @@ param runtimeVersion string = '22'
 param instanceMemoryMB int = 2048
 param maximumInstanceCount int = 100
 
-@description('unique: a secure unique default host name, <name>-<hash>.<region>-01.azurewebsites.net, that only this resource group can get again; classic: <name>.azurewebsites.net, which anyone can claim once the app is deleted. Fixed when the site is created. See infra/DEPLOY.md.')
+@description('unique: a secure unique default host name, <name>-<hash>.<region>.azurewebsites.net, that only this resource group can get again; classic: <name>.azurewebsites.net, which anyone can claim once the app is deleted. Fixed when the site is created. See infra/DEPLOY.md.')
 @allowed([
   'unique'
   'classic'
