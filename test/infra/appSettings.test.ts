@@ -5,7 +5,14 @@ import { routePath, routes } from '../../src/routes';
 import { Unknown } from './support/armExpressions';
 import type { PlannedDeployment } from './support/armTemplate';
 import { ROOT } from './support/bicepCli';
-import { AZURE, at, describeCompiled, plan, single } from './support/plannedInfra';
+import {
+  AZURE,
+  at,
+  beforeAllCompiled,
+  describeCompiled,
+  plan,
+  single,
+} from './support/plannedInfra';
 
 /** What the secretless Azure deployment must set (SPEC "Settings"). */
 const REQUIRED_AUTH_SETTINGS = [
@@ -32,7 +39,7 @@ let deployment: PlannedDeployment;
 let settings: Record<string, unknown>;
 let identityLabel: string;
 let siteLabel: string;
-beforeAll(() => {
+beforeAllCompiled(() => {
   deployment = plan();
   settings = at(single(deployment, 'Microsoft.Web/sites/config'), 'properties') as Record<
     string,

@@ -1,7 +1,14 @@
 import { DEFAULT_SCOPES } from '../../src/config';
 import { routePath, routes } from '../../src/routes';
 import type { PlannedDeployment, PlannedResource } from './support/armTemplate';
-import { AZURE, at, describeCompiled, plan, single } from './support/plannedInfra';
+import {
+  AZURE,
+  at,
+  beforeAllCompiled,
+  describeCompiled,
+  plan,
+  single,
+} from './support/plannedInfra';
 
 /** Microsoft Graph's well-known delegated permission ids for the OpenID Connect scopes. */
 const GRAPH_SCOPE_IDS: Record<string, string> = {
@@ -15,7 +22,7 @@ const MICROSOFT_GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
 let deployment: PlannedDeployment;
 let app: PlannedResource;
 let origin: string;
-beforeAll(() => {
+beforeAllCompiled(() => {
   deployment = plan({ EXTRA_REDIRECT_URIS: ' http://localhost:7071/api/auth/callback, ,' });
   app = single(deployment, 'Microsoft.Graph/applications');
   const site = single(deployment, 'Microsoft.Web/sites');

@@ -3,6 +3,7 @@ import type { PlannedDeployment, PlannedResource } from './support/armTemplate';
 import {
   allResources,
   at,
+  beforeAllCompiled,
   describeCompiled,
   findDeployment,
   plan,
@@ -13,7 +14,7 @@ let deployment: PlannedDeployment;
 let site: PlannedResource;
 let identity: PlannedResource;
 let account: PlannedResource;
-beforeAll(() => {
+beforeAllCompiled(() => {
   deployment = plan();
   site = single(deployment, 'Microsoft.Web/sites');
   identity = single(deployment, 'Microsoft.ManagedIdentity/userAssignedIdentities');

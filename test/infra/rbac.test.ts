@@ -1,5 +1,13 @@
 import type { PlannedDeployment, PlannedResource } from './support/armTemplate';
-import { allResources, AZURE, at, describeCompiled, plan, single } from './support/plannedInfra';
+import {
+  allResources,
+  AZURE,
+  at,
+  beforeAllCompiled,
+  describeCompiled,
+  plan,
+  single,
+} from './support/plannedInfra';
 
 /** Built-in role definition ids (https://learn.microsoft.com/azure/role-based-access-control/built-in-roles). */
 const ROLES = {
@@ -43,7 +51,7 @@ function assignments(of: PlannedDeployment): Assignment[] {
     });
 }
 
-beforeAll(() => {
+beforeAllCompiled(() => {
   deployment = plan();
   account = single(deployment, 'Microsoft.Storage/storageAccounts');
   insights = single(deployment, 'Microsoft.Insights/components');

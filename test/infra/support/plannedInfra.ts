@@ -31,6 +31,10 @@ const AZD_ENVIRONMENT: Record<string, string> = {
 export const { compilation, skipped } = compiledInfra();
 /** `describe` when the template was compiled, else `describe.skip`. */
 export const describeCompiled = compilation ? describe : describe.skip;
+/** `beforeAll` for what needs the compiled template (nothing to prepare when it is skipped). */
+export const beforeAllCompiled = (prepare: () => void): void => {
+  if (compilation) beforeAll(prepare);
+};
 
 export interface ParameterFile {
   parameters: Record<string, { value: unknown }>;
