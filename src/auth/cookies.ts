@@ -25,6 +25,8 @@ const PARTITION = /^[A-Za-z0-9_-]{1,64}$/;
 const FLOW_ID = /^[A-Za-z0-9_-]{22}$/;
 const FLOW_COOKIE_VALUE = /^([0-9a-z]{1,12})\.([A-Za-z0-9_-]{22})$/;
 const SESSION_COOKIE_VALUE = /^([A-Za-z0-9_-]{1,64})\.([A-Za-z0-9_-]{43})$/;
+/** A name a Set-Cookie header can carry (RFC 6265 token); others cannot be cleared by name. */
+const COOKIE_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** A cookie the adapter must set (maxAgeSeconds > 0) or clear (0). */
 export interface CookieToSet {
@@ -115,7 +117,10 @@ export function evictFlowCookies(
   const usable = wellFormed.filter(plausible);
   const usableNames = new Set(usable.map((cookie) => cookie.name));
   const unusable = Object.keys(cookies)
-    .filter((name) => name.startsWith(FLOW_COOKIE_PREFIX) && !usableNames.has(name))
+    .filter(
+      (name) =>
+        name.startsWith(FLOW_COOKIE_PREFIX) && COOKIE_NAME.test(name) && !usableNames.has(name),
+    )
     .slice(0, MAX_UNUSABLE_CLEARED);
   const excess = usable.length - (MAX_FLOW_COOKIES - 1);
   const oldest =

@@ -1,6 +1,7 @@
 import { TableClient } from '@azure/data-tables';
 import { AUTH_TABLE_NAME } from '../../src/adapters/tables/tableLayout';
 import type { BrowserClient } from '../support/browserClient';
+import { authTable, countRows } from '../support/authTable';
 import { requestBytes, sendRaw } from '../support/rawHttp';
 import { browserPool, openLogin, pickUser, USERS } from '../support/signInSteps';
 import { startStack, type Stack } from '../support/stack';
@@ -132,6 +133,25 @@ describe('planted flow cookies (row 10)', () => {
 
     const first = await client.request(await pickUser(client, firstTab, USERS.adele));
     expect([first.status, first.location]).toEqual([302, `${stack.appOrigin}/first`]);
+  });
+  it('when a planted flow cookie has a name no Set-Cookie can carry, then login still works and writes one record', async () => {
+    const table = authTable(stack.azurite.connectionString);
+    const rows = () => countRows(table);
+    const before = await rows();
+    const response = await sendRaw(
+      port,
+      requestBytes({
+        method: 'GET',
+        target: '/api/auth/login',
+        headers: [
+          ['host', `localhost:${port}`],
+          ['cookie', '__Host-authflow-a b=1; __Host-authflow-\u00e9=2; __Host-authflow-ok=3'],
+        ],
+      }),
+    );
+    expect(response.status).toBe(302);
+    expect(response.headers['set-cookie']).toMatch(/__Host-authflow-ok=; Max-Age=0/);
+    expect(await rows()).toBe(before + 1);
   });
 });
 

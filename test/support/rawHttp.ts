@@ -34,7 +34,8 @@ export function sendRaw(port: number, bytes: Buffer, timeoutMs = 30_000): Promis
     const socket = net.connect(port, '127.0.0.1');
     const chunks: Buffer[] = [];
     socket.setTimeout(timeoutMs, () => socket.destroy(new Error(`no answer in ${timeoutMs} ms`)));
-    socket.on('connect', () => socket.end(bytes));
+    // Not end(): a server may close a half-closed connection before it answers.
+    socket.on('connect', () => socket.write(bytes));
     socket.on('data', (chunk: Buffer) => chunks.push(chunk));
     socket.on('error', reject);
     socket.on('close', () => {

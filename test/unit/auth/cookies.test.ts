@@ -52,6 +52,11 @@ describe('evictFlowCookies', () => {
     expect(cleared(jar)).toEqual([`${FLOW_COOKIE_PREFIX}zzz`]);
   });
 
+  it('when a malformed flow cookie has a name no Set-Cookie header can carry, then it is left alone', () => {
+    const jar = { [`${FLOW_COOKIE_PREFIX}a b`]: '1', [`${FLOW_COOKIE_PREFIX}\u00e9`]: '2' };
+    expect(cleared(jar)).toEqual([]);
+  });
+
   it('when hundreds of malformed cookies are planted, then a bounded number is cleared per response', () => {
     const extra = Object.fromEntries(
       Array.from({ length: 300 }, (_, i) => [`${FLOW_COOKIE_PREFIX}x${i}`, 'bad']),
