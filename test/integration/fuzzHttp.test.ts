@@ -14,7 +14,7 @@ import { startStack, type Stack } from '../support/stack';
  */
 
 const LONG_RUN = process.env.npm_lifecycle_event === 'fuzz';
-const RUNS = Number(process.env.FUZZ_RUNS ?? (LONG_RUN ? 3000 : 150));
+const RUNS = Number(process.env.FUZZ_RUNS ?? (LONG_RUN ? 3000 : 120));
 
 let stack: Stack;
 let table: TableClient;
