@@ -53,16 +53,19 @@ export async function startLogin(ctx: AuthContext, request: LoginRequest): Promi
     request.forwardedProto?.split(',')[0]?.trim().toLowerCase() === 'https'
       ? 'https:'
       : request.url.protocol;
-  const sameHost = request.url.hostname.toLowerCase() === canonical.hostname.toLowerCase();
   // Behind a TLS-terminating front end every request says https: "moving" to an http redirect
-  // URI on the same host would come back as https again, forever.
-  if (sameHost && protocol === 'https:' && canonical.protocol === 'http:') {
+  // URI on this very host and port would come back as https again, forever.
+  const sameHostAndPort = request.url.host.toLowerCase() === canonical.host.toLowerCase();
+  if (sameHostAndPort && protocol === 'https:' && canonical.protocol === 'http:') {
     throw new AuthError(
       'misconfigured',
       `sign-in requested over https (X-Forwarded-Proto or the URL), but AUTH_REDIRECT_URI is ${canonical.href}: set AUTH_REDIRECT_URI to the https URL users open.`,
     );
   }
-  if (!sameHost || protocol !== canonical.protocol) {
+  if (
+    request.url.hostname.toLowerCase() !== canonical.hostname.toLowerCase() ||
+    protocol !== canonical.protocol
+  ) {
     const location = new URL(request.url.pathname + request.url.search, canonical.origin).href;
     log.info(`login: moving to the redirect URI's origin ${canonical.origin} before any cookie`);
     return { kind: 'redirect', location, cookies: [] };
