@@ -42,10 +42,15 @@ beforeAll(async () => {
     flows.push({ state, cookie: [cookie.key, cookie.value] });
   }
   const sessionBrowser = browsers.open();
-  await signIn(sessionBrowser, stack.appOrigin);
-  const session = (await sessionBrowser.jar.getCookies(stack.appOrigin)).find(
-    (c) => c.key === '__Host-authsession',
+  const signedIn = await signIn(sessionBrowser, stack.appOrigin);
+  const sessionCookies = await sessionBrowser.jar.getCookies(stack.appOrigin);
+  const session = sessionCookies.find((c) => c.key === '__Host-authsession')!;
+  // And the consumed flow of that sign-in: replays reach state_already_used.
+  const consumedState = new URL(signedIn.url).searchParams.get('state')!;
+  const consumedCookie = sessionCookies.find((c) =>
+    c.key.endsWith(consumedState.split('.')[1]!.slice(0, 12)),
   )!;
+  flows.push({ state: consumedState, cookie: [consumedCookie.key, consumedCookie.value] });
   known = {
     port,
     flows,
