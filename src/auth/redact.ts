@@ -8,7 +8,7 @@ export const REDACTED = '[redacted]';
 
 /** Parameters whose value is a secret wherever it appears (`code=...`, `"client_secret": "..."`). */
 const SECRET_PARAMETER =
-  /\b(code|code_verifier|client_secret|client_assertion|assertion|access_token|id_token|refresh_token|token|password|secret|nonce|state|sig|accountkey|sharedaccesssignature)(\s*["']?\s*(?:=|:|%3d)\s*["']?)([^\s&"',;)]+)/gi;
+  /\b(code|code_verifier|client_secret|client_assertion|assertion|access_token|id_token|refresh_token|token|password|secret|nonce|state|sig|accountkey|sharedaccesssignature)(\s*(?:["']\s*)?(?:=|:|%3d)\s*["']?)([^\s&"',;)]+)/gi;
 /** Runs of base64, base64url, hex and Entra-secret characters (`~`), dots included (JWTs). */
 const CHARACTER_RUN = /[A-Za-z0-9._~+/=%-]{16,}/g;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
