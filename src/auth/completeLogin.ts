@@ -11,6 +11,7 @@ import {
 } from './cookies';
 import { AuthError, isAuthError } from './errors';
 import { validateIdToken } from './idToken';
+import { aadstsCode, forDisplay, forLog } from './redact';
 import { checkParameter } from './requestLimits';
 import type { RedirectResult } from './results';
 import { constantTimeEqual, randomToken, SESSION_SECRET_BYTES, sha256 } from './secrets';
@@ -56,15 +57,21 @@ export async function completeLogin(
   if (idpError) {
     const found = await findFlowOfThisBrowser(ctx, state, flowCookies).catch(() => undefined);
     if (found?.stored && !found.stored.flow.consumedAt) await consumeQuietly(ctx, found.stored);
-    const error = new AuthError('idp_error', `identity provider returned ${idpError}`, {
-      // The provider's own words are shown only for a flow this browser started: otherwise
-      // anyone could put text of their choosing on this origin's error page.
-      details: found?.stored
-        ? idpErrorDescription
-          ? `${idpError}: ${idpErrorDescription}`
-          : idpError
-        : undefined,
-    });
+    // The log gets the error code, Entra's AADSTS number and a redacted, capped excerpt: a
+    // hostile or buggy provider may echo the secret, code or verifier it was sent.
+    const aadsts = aadstsCode(idpErrorDescription);
+    const excerpt = idpErrorDescription ? `: ${forLog(idpErrorDescription)}` : '';
+    const error = new AuthError(
+      'idp_error',
+      `identity provider returned ${forLog(idpError, 64)}${aadsts ? ` (${aadsts})` : ''}${excerpt}`,
+      {
+        // The provider's own words are shown only for a flow this browser started: otherwise
+        // anyone could put text of their choosing on this origin's error page.
+        details: found?.stored
+          ? forDisplay(idpErrorDescription ? `${idpError}: ${idpErrorDescription}` : idpError)
+          : undefined,
+      },
+    );
     error.returnTo = found?.stored?.flow.returnTo;
     throw error;
   }
