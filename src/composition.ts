@@ -69,11 +69,15 @@ function buildServices(config: AuthConfig): AppServices {
     config.credential.kind === 'managedIdentity'
       ? config.credential.managedIdentityClientId
       : undefined;
-  const store = new TableAuthStore(createTableClient(config.storage, managedIdentityClientId), {
-    flowTtlSeconds: config.flowTtlSeconds,
-    flowRetentionSeconds: FLOW_RETENTION_SECONDS,
-    sessionAbsoluteSeconds: config.sessionAbsoluteSeconds,
-  });
+  const store = new TableAuthStore(
+    createTableClient(config.storage, managedIdentityClientId),
+    {
+      flowTtlSeconds: config.flowTtlSeconds,
+      flowRetentionSeconds: FLOW_RETENTION_SECONDS,
+      sessionAbsoluteSeconds: config.sessionAbsoluteSeconds,
+    },
+    { operationTimeoutMs: config.storageTimeoutMs },
+  );
   return {
     config,
     store,

@@ -49,7 +49,7 @@ export interface FaultProxy {
   target: string;
   /** Adds a rule; the first matching rule with uses left wins. */
   inject(rule: FaultRule): void;
-  /** Removes every rule and ends the requests held by a black hole. */
+  /** Removes every rule, ends the requests held by a black hole, and empties `requests`. */
   clear(): void;
   /** Every request seen, in order. */
   readonly requests: ProxiedRequest[];
@@ -182,6 +182,7 @@ export async function startFaultProxy(options: FaultProxyOptions = {}): Promise<
     },
     clear() {
       rules.length = 0;
+      requests.length = 0;
       endHeld();
     },
     requests,

@@ -1,6 +1,5 @@
 import {
   odata,
-  RestError,
   TableClient,
   type TableEntity,
   type TableEntityResult,
@@ -8,6 +7,7 @@ import {
 } from '@azure/data-tables';
 import { randomInt } from 'node:crypto';
 import { AuthError } from '../../auth/errors';
+import { DEFAULT_STORAGE_TIMEOUT_MS } from '../../config';
 import type {
   AuthStore,
   CleanupReport,
@@ -19,6 +19,7 @@ import type {
   StoredFlow,
   UserClaims,
 } from '../../ports/AuthStore';
+import { describe, isAbort, serviceCodeOf, statusOf } from './tableErrors';
 
 /**
  * Flow records and sessions in one Azure table.
@@ -38,6 +39,23 @@ export const SHARDS = 64;
 const FLOW_PREFIX = 'f.';
 const SESSION_PREFIX = 's.';
 const TRANSACTION_LIMIT = 100;
+/**
+ * A string property holds at most 64 KiB of UTF-16, 32,768 characters (Azurite and Azure refuse
+ * more with PropertyValueTooLarge); keep a margin.
+ */
+export const MAX_CLAIMS_JSON_CHARS = 32_000;
+/** Statuses the caller decides about (missing, exists, changed); all else is an outage. */
+const PASSED_THROUGH = new Set([404, 409, 412]);
+/** A cleanup run may page through a backlog for this many operation budgets. */
+const CLEANUP_BUDGETS = 20;
+
+/** What each SDK call is given: the signal that ends it at the operation's deadline. */
+type OperationOptions = { abortSignal: AbortSignal };
+
+export interface TableStoreOptions {
+  /** The whole time one operation may take, the SDK's own retries included. */
+  operationTimeoutMs: number;
+}
 
 type FlowEntity = {
   kind: 'flow';
@@ -64,6 +82,9 @@ export class TableAuthStore implements AuthStore {
   constructor(
     private readonly client: TableClient,
     private readonly retention: RetentionPolicy,
+    private readonly options: TableStoreOptions = {
+      operationTimeoutMs: DEFAULT_STORAGE_TIMEOUT_MS,
+    },
   ) {}
 
   partitionFor(createdAt: Date): string {
@@ -82,7 +103,13 @@ export class TableAuthStore implements AuthStore {
       createdAtMs: flow.createdAt.getTime(),
       expiresAtMs: flow.expiresAt.getTime(),
     };
-    await this.call('create flow', () => this.client.createEntity(entity));
+    try {
+      await this.call('create flow', (o) => this.client.createEntity(entity, o));
+    } catch (error) {
+      // The flow id is 128 random bits: "already exists" is the SDK retrying our own write
+      // whose first answer was lost.
+      if (statusOf(error) !== 409) throw error;
+    }
   }
 
   async readFlow(key: RecordKey): Promise<StoredFlow | undefined> {
@@ -128,11 +155,15 @@ export class TableAuthStore implements AuthStore {
       actions.push(['create', sessionEntity(session)]);
     }
     try {
-      await this.call('consume flow', () => this.client.submitTransaction(actions));
+      await this.call('consume flow', (o) => this.client.submitTransaction(actions, o));
       return 'consumed';
     } catch (error) {
-      if (statusOf(error) === 412 || statusOf(error) === 404) return 'already_consumed';
-      throw error;
+      const status = statusOf(error);
+      if (status !== 412 && status !== 404) throw error;
+      // The SDK retried this very transaction after its first answer was lost: the session it
+      // creates has a fresh random key, so finding it proves the transaction committed.
+      if (session && (await this.readSession(session.key))) return 'consumed';
+      return 'already_consumed';
     }
   }
 
@@ -155,7 +186,7 @@ export class TableAuthStore implements AuthStore {
   async extendSession(key: RecordKey, idleExpiresAt: Date): Promise<void> {
     try {
       // Merge without upsert: a session deleted meanwhile (logout) stays deleted.
-      await this.call('extend session', () =>
+      await this.call('extend session', (o) =>
         this.client.updateEntity(
           {
             partitionKey: key.partition,
@@ -163,6 +194,7 @@ export class TableAuthStore implements AuthStore {
             idleExpiresAtMs: idleExpiresAt.getTime(),
           },
           'Merge',
+          o,
         ),
       );
     } catch (error) {
@@ -172,8 +204,8 @@ export class TableAuthStore implements AuthStore {
 
   async deleteSession(key: RecordKey): Promise<void> {
     try {
-      await this.call('delete session', () =>
-        this.client.deleteEntity(key.partition, SESSION_PREFIX + key.id),
+      await this.call('delete session', (o) =>
+        this.client.deleteEntity(key.partition, SESSION_PREFIX + key.id, o),
       );
     } catch (error) {
       if (statusOf(error) !== 404) throw error;
@@ -226,7 +258,10 @@ export class TableAuthStore implements AuthStore {
     partitions: Set<string>,
   ): Promise<void> {
     const pages = this.client
-      .listEntities({ queryOptions: { filter, select: ['PartitionKey', 'RowKey'] } })
+      .listEntities({
+        queryOptions: { filter, select: ['PartitionKey', 'RowKey'] },
+        abortSignal: AbortSignal.timeout(CLEANUP_BUDGETS * this.options.operationTimeoutMs),
+      })
       .byPage({ maxPageSize: 1000 });
     for (;;) {
       const page = await this.call('list expired', () => pages.next());
@@ -252,16 +287,19 @@ export class TableAuthStore implements AuthStore {
 
   private async deleteBatch(partition: string, rowKeys: string[]): Promise<void> {
     try {
-      await this.call('delete expired', () =>
+      await this.call('delete expired', (o) =>
         this.client.submitTransaction(
           rowKeys.map((rowKey) => ['delete', { partitionKey: partition, rowKey }]),
+          o,
         ),
       );
     } catch (error) {
       // A row deleted meanwhile (logout) fails the whole batch: delete one by one instead.
       if (statusOf(error) !== 404) throw error;
       for (const rowKey of rowKeys) {
-        await this.client.deleteEntity(partition, rowKey).catch((e: unknown) => {
+        await this.call('delete expired', (o) =>
+          this.client.deleteEntity(partition, rowKey, o),
+        ).catch((e: unknown) => {
           if (statusOf(e) !== 404) throw e;
         });
       }
@@ -274,7 +312,7 @@ export class TableAuthStore implements AuthStore {
     rowKey: string,
   ): Promise<TableEntityResult<T> | undefined> {
     try {
-      return await this.call(operation, () => this.client.getEntity<T>(partition, rowKey));
+      return await this.call(operation, (o) => this.client.getEntity<T>(partition, rowKey, o));
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
       throw error;
@@ -282,50 +320,83 @@ export class TableAuthStore implements AuthStore {
   }
 
   /**
-   * Runs a table operation, creating the table on first use (once per process, not per
-   * request). Unreachable storage becomes storage_unavailable; 404/412 stay for the caller.
+   * Runs a table operation within its time budget (AUTH_STORAGE_TIMEOUT_MS, the SDK's retries
+   * included), creating the table on first use and again if it vanished (deleted, or a fresh
+   * storage account). Unreachable or slow storage becomes storage_unavailable; 404, 409 and
+   * 412 stay for the caller.
    */
-  private async call<T>(operation: string, run: () => Promise<T>): Promise<T> {
+  private async call<T>(
+    operation: string,
+    run: (options: OperationOptions) => Promise<T>,
+  ): Promise<T> {
+    const budgetMs = this.options.operationTimeoutMs;
+    const abortSignal = AbortSignal.timeout(budgetMs);
     try {
-      await this.ensureTable();
+      await untilAborted(this.ensureTable(), abortSignal);
       try {
-        return await run();
+        return await untilAborted(run({ abortSignal }), abortSignal);
       } catch (error) {
-        // The table vanished (deleted, or a fresh Azurite): create it again, once.
-        if (codeOf(error) !== 'TableNotFound') throw error;
+        if (serviceCodeOf(error) !== 'TableNotFound') throw error;
         this.tableReady = undefined;
-        await this.ensureTable();
-        return await run();
+        await untilAborted(this.ensureTable(), abortSignal);
+        return await untilAborted(run({ abortSignal }), abortSignal);
       }
     } catch (error) {
       const status = statusOf(error);
-      if (status === 404 || status === 412) throw error;
-      throw new AuthError(
-        'storage_unavailable',
-        `Table Storage ${operation} failed: ${describe(error)}`,
-        {
-          cause: error,
-        },
-      );
+      if (!isAbort(error) && status !== undefined && PASSED_THROUGH.has(status)) throw error;
+      const why = isAbort(error)
+        ? `did not finish within ${budgetMs} ms (AUTH_STORAGE_TIMEOUT_MS)`
+        : `failed: ${describe(error)}`;
+      throw new AuthError('storage_unavailable', `Table Storage ${operation} ${why}`, {
+        cause: error,
+      });
     }
   }
 
   private ensureTable(): Promise<void> {
     // createTable treats "already exists" as success, so this is idempotent across instances.
-    this.tableReady ??= this.client.createTable().catch((error: unknown) => {
-      this.tableReady = undefined; // try again on the next request
-      throw error;
-    });
+    this.tableReady ??= this.client
+      .createTable({ abortSignal: AbortSignal.timeout(this.options.operationTimeoutMs) })
+      .catch((error: unknown) => {
+        this.tableReady = undefined; // try again on the next request
+        throw error;
+      });
     return this.tableReady;
   }
 }
 
+/** The promise, or the signal's reason once it fires first: a bound even where a call ignores it. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error as Error);
+      },
+    );
+  });
+}
+
 function sessionEntity(session: SessionRecord): TableEntity<SessionEntity> {
+  const user = JSON.stringify(session.user);
+  if (user.length > MAX_CLAIMS_JSON_CHARS) {
+    throw new AuthError(
+      'claims_too_large',
+      `the session's claims are ${user.length} characters of JSON, more than the ${MAX_CLAIMS_JSON_CHARS} a Table Storage property holds`,
+    );
+  }
   return {
     partitionKey: session.key.partition,
     rowKey: SESSION_PREFIX + session.key.id,
     kind: 'session',
-    user: JSON.stringify(session.user),
+    user,
     createdAtMs: session.createdAt.getTime(),
     idleExpiresAtMs: session.idleExpiresAt.getTime(),
     absoluteExpiresAtMs: session.absoluteExpiresAt.getTime(),
@@ -338,22 +409,4 @@ export function bucketOf(time: Date): number {
 
 export function partitionKey(bucket: number, shard: number): string {
   return `b${String(bucket).padStart(10, '0')}-${String(shard).padStart(2, '0')}`;
-}
-
-function statusOf(error: unknown): number | undefined {
-  if (error instanceof RestError) return error.statusCode;
-  const status = (error as { statusCode?: unknown } | null)?.statusCode;
-  return typeof status === 'number' ? status : undefined;
-}
-
-function codeOf(error: unknown): string | undefined {
-  if (error instanceof RestError) return error.code;
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
-
-function describe(error: unknown): string {
-  if (error instanceof RestError)
-    return `${error.statusCode ?? error.code ?? 'network error'} ${error.message.split('\n')[0]}`;
-  return error instanceof Error ? error.message : String(error);
 }
