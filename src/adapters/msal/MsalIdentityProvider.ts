@@ -101,7 +101,7 @@ export class MsalIdentityProvider implements IdentityProvider {
       throw new AuthError(
         'idp_throttled',
         `the token endpoint asked this sign-in to wait (Retry-After); not asking again for ${waitSeconds} s`,
-        { retryAfterSeconds: waitSeconds },
+        { retryAfterSeconds: waitSeconds, details: waitMessage(waitSeconds) },
       );
     }
     try {
@@ -153,7 +153,7 @@ export class MsalIdentityProvider implements IdentityProvider {
     return new AuthError(
       'idp_throttled',
       `code redemption throttled: ${failure.message}; this sign-in waits ${seconds} s, others go ahead`,
-      { cause: failure, retryAfterSeconds: seconds },
+      { cause: failure, retryAfterSeconds: seconds, details: waitMessage(seconds) },
     );
   }
 
@@ -232,6 +232,10 @@ export class MsalIdentityProvider implements IdentityProvider {
     };
     return { document, client: new ConfidentialClientApplication(configuration) };
   }
+}
+
+function waitMessage(seconds: number): string {
+  return `Wait ${seconds} seconds before signing in again.`;
 }
 
 function describeMsalError(error: unknown): string {
