@@ -1,10 +1,15 @@
 import { TableClient } from '@azure/data-tables';
-import { generateKeyPairSync } from 'node:crypto';
 import { AUTH_TABLE_NAME } from '../src/adapters/tables/tableLayout';
 import { BrowserClient, type ClientResponse } from '../test/support/browserClient';
-import type { FaultRule } from '../test/support/faultProxy';
 import { me, openLogin, pickUser, USERS } from '../test/support/signInSteps';
 import { startStack, type Stack } from '../test/support/stack';
+import {
+  DUPLICATE_CHECK_MS,
+  IDP_TIMEOUT_MS,
+  SCENARIOS,
+  STORAGE_TIMEOUT_MS,
+  type Scenario,
+} from './faultScenarios';
 
 /**
  * The fault table: each fault injected through the proxies in front of Azurite and the
@@ -16,27 +21,9 @@ import { startStack, type Stack } from '../test/support/stack';
  *   node --import tsx bench/faults.ts
  */
 
-const STORAGE_TIMEOUT_MS = 2000;
-const IDP_TIMEOUT_MS = 2000;
-/** After a failed code redemption the callback checks for a concurrent duplicate (completeLogin). */
-const DUPLICATE_CHECK_MS = 1000;
 const RECOVERY_LIMIT_MS = 60_000;
 /** The app's own work on top of the outbound budgets (the machine is shared and noisy). */
 const APP_ALLOWANCE_MS = 1000;
-const TOKEN = /\/oauth2\/v2\.0\/token/;
-const KEYS = /\/discovery\/v2\.0\/keys/;
-
-interface Scenario {
-  fault: string;
-  /** What the user does while the fault is on: start a sign-in, or finish one. */
-  step: 'login' | 'callback';
-  inject(stack: Stack): Promise<void> | void;
-  boundMs?: number;
-  /** The failure spends the flow (the code was redeemed): a consumed flow without session. */
-  consumes?: boolean;
-  /** Needs an app that has never fetched the signing keys (a fresh stack). */
-  freshKeys?: boolean;
-}
 
 export interface FaultRow {
   fault: string;
@@ -47,137 +34,6 @@ export interface FaultRow {
   recoveryMs: number;
   halfWritten: number;
 }
-
-const storageFault = (rule: FaultRule) => (stack: Stack) => stack.faults!.storage.inject(rule);
-const idpFault = (rule: FaultRule) => (stack: Stack) => stack.faults!.identityProvider.inject(rule);
-const answer = (status: number, body: string, headers: Record<string, string> = {}) => ({
-  kind: 'respond' as const,
-  status,
-  body,
-  headers: { 'content-type': 'text/html', ...headers },
-});
-const idpBound = IDP_TIMEOUT_MS + DUPLICATE_CHECK_MS;
-
-const SCENARIOS: Scenario[] = [
-  {
-    fault: 'storage never answers',
-    step: 'login',
-    inject: storageFault({ fault: { kind: 'blackhole' } }),
-    boundMs: STORAGE_TIMEOUT_MS,
-  },
-  {
-    fault: 'storage never answers',
-    step: 'callback',
-    inject: storageFault({ fault: { kind: 'blackhole' } }),
-    boundMs: STORAGE_TIMEOUT_MS,
-  },
-  {
-    fault: 'storage resets connections',
-    step: 'login',
-    inject: storageFault({ fault: { kind: 'reset' } }),
-    boundMs: STORAGE_TIMEOUT_MS,
-  },
-  {
-    fault: 'storage answers 503',
-    step: 'login',
-    inject: storageFault({ fault: answer(503, 'busy') }),
-    boundMs: STORAGE_TIMEOUT_MS,
-  },
-  {
-    fault: 'table deleted',
-    step: 'login',
-    inject: (stack) =>
-      TableClient.fromConnectionString(stack.azurite.connectionString, AUTH_TABLE_NAME, {
-        allowInsecureConnection: true,
-      }).deleteTable(),
-  },
-  {
-    fault: 'answer to the consuming transaction lost',
-    step: 'callback',
-    inject: storageFault({
-      method: 'POST',
-      path: /\$batch/,
-      fault: { kind: 'loseResponse' },
-      times: 1,
-    }),
-  },
-  {
-    fault: 'answer to a flow write lost',
-    step: 'login',
-    inject: storageFault({
-      method: 'POST',
-      path: new RegExp(`/${AUTH_TABLE_NAME}(\\?|$)`),
-      fault: { kind: 'loseResponse' },
-      times: 1,
-    }),
-  },
-  {
-    fault: 'token endpoint never answers',
-    step: 'callback',
-    inject: idpFault({ path: TOKEN, fault: { kind: 'blackhole' } }),
-    boundMs: idpBound,
-  },
-  {
-    fault: 'token endpoint 429, Retry-After 30',
-    step: 'callback',
-    inject: idpFault({
-      path: TOKEN,
-      fault: answer(429, '{"error":"temporarily_unavailable"}', {
-        'retry-after': '30',
-        'content-type': 'application/json',
-      }),
-      times: 1,
-    }),
-    boundMs: idpBound,
-  },
-  {
-    fault: 'token endpoint 500 with HTML',
-    step: 'callback',
-    inject: idpFault({ path: TOKEN, fault: answer(500, '<h1>error</h1>'), times: 1 }),
-    boundMs: idpBound,
-  },
-  {
-    fault: 'token endpoint 200 with garbage',
-    step: 'callback',
-    inject: idpFault({ path: TOKEN, fault: answer(200, '<p>'), times: 1 }),
-    boundMs: idpBound,
-    consumes: false,
-  },
-  {
-    fault: 'keys (JWKS) answer 500',
-    step: 'callback',
-    inject: idpFault({ path: KEYS, fault: answer(500, '<h1>error</h1>') }),
-    boundMs: IDP_TIMEOUT_MS,
-    consumes: true,
-    freshKeys: true,
-  },
-  {
-    fault: 'keys (JWKS) empty set',
-    step: 'callback',
-    inject: idpFault({ path: KEYS, fault: answer(200, '{"keys":[]}') }),
-    boundMs: IDP_TIMEOUT_MS,
-    consumes: true,
-    freshKeys: true,
-  },
-  {
-    fault: 'keys (JWKS) never answer',
-    step: 'callback',
-    inject: idpFault({ path: KEYS, fault: { kind: 'blackhole' } }),
-    boundMs: IDP_TIMEOUT_MS,
-    consumes: true,
-    freshKeys: true,
-  },
-  {
-    fault: 'key rotated in right after a fetch',
-    step: 'callback',
-    inject: idpFault({
-      path: KEYS,
-      fault: answer(200, unrelatedKeySet(), { 'content-type': 'application/json' }),
-      times: 1,
-    }),
-    freshKeys: true,
-  },
-];
 
 export async function measureFaults(): Promise<FaultRow[]> {
   const rows: FaultRow[] = [];
@@ -333,13 +189,6 @@ function describeOutcome(response: ClientResponse): string {
   return `${response.status} ${code}${retryAfter ? ` (Retry-After ${String(retryAfter)})` : ''}`;
 }
 
-function unrelatedKeySet(): string {
-  const { publicKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
-  return JSON.stringify({
-    keys: [{ ...publicKey.export({ format: 'jwk' }), kid: 'not-the-signing-key', use: 'sig' }],
-  });
-}
-
 export function printFaults(rows: readonly FaultRow[]): void {
   console.log(
     `\nFaults (AUTH_STORAGE_TIMEOUT_MS=${STORAGE_TIMEOUT_MS}, AUTH_IDP_TIMEOUT_MS=${IDP_TIMEOUT_MS}; a callback's bound adds the ${DUPLICATE_CHECK_MS} ms duplicate-callback check after a failed redemption; within bound allows ${APP_ALLOWANCE_MS} ms of the app's own work; half-written counted from the table)`,
@@ -351,8 +200,7 @@ export function printFaults(rows: readonly FaultRow[]): void {
       'user got': row.got,
       'answered ms': Math.round(row.answeredMs),
       'bound ms': row.boundMs ?? '-',
-      'within bound':
-        row.boundMs === undefined ? '-' : row.answeredMs <= row.boundMs ? 'yes' : 'NO',
+      'within bound': row.boundMs === undefined ? '-' : withinBound(row) ? 'yes' : 'NO',
       'recovery ms': Number.isFinite(row.recoveryMs) ? Math.round(row.recoveryMs) : 'never',
       'half-written': row.halfWritten,
     })),

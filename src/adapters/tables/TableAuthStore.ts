@@ -1,12 +1,10 @@
 import {
   odata,
   TableClient,
-  type TableEntity,
   type TableEntityResult,
   type TransactionAction,
 } from '@azure/data-tables';
 import { randomInt } from 'node:crypto';
-import { AuthError } from '../../auth/errors';
 import { DEFAULT_STORAGE_TIMEOUT_MS } from '../../config';
 import type {
   AuthStore,
@@ -17,9 +15,19 @@ import type {
   RecordKey,
   SessionRecord,
   StoredFlow,
-  UserClaims,
 } from '../../ports/AuthStore';
-import { describe, isAbort, serviceCodeOf, statusOf } from './tableErrors';
+import { BoundedTableOperations } from './BoundedTableOperations';
+import {
+  FLOW_PREFIX,
+  flowEntity,
+  flowOf,
+  SESSION_PREFIX,
+  sessionEntity,
+  sessionOf,
+  type FlowEntity,
+  type SessionEntity,
+} from './tableEntities';
+import { statusOf } from './tableErrors';
 
 /**
  * Flow records and sessions in one Azure table.
@@ -36,75 +44,34 @@ import { describe, isAbort, serviceCodeOf, statusOf } from './tableErrors';
 
 export const BUCKET_SECONDS = 10 * 60;
 export const SHARDS = 64;
-const FLOW_PREFIX = 'f.';
-const SESSION_PREFIX = 's.';
 const TRANSACTION_LIMIT = 100;
-/**
- * A string property holds at most 64 KiB of UTF-16, 32,768 characters (Azurite and Azure refuse
- * more with PropertyValueTooLarge); keep a margin.
- */
-export const MAX_CLAIMS_JSON_CHARS = 32_000;
-/** Statuses the caller decides about (missing, exists, changed); all else is an outage. */
-const PASSED_THROUGH = new Set([404, 409, 412]);
 /** A cleanup run may page through a backlog for this many operation budgets. */
 const CLEANUP_BUDGETS = 20;
-
-/** What each SDK call is given: the signal that ends it at the operation's deadline. */
-type OperationOptions = { abortSignal: AbortSignal };
 
 export interface TableStoreOptions {
   /** The whole time one operation may take, the SDK's own retries included. */
   operationTimeoutMs: number;
 }
 
-type FlowEntity = {
-  kind: 'flow';
-  nonce: string;
-  codeVerifier: string;
-  returnTo: string;
-  cookieHash: string;
-  createdAtMs: number;
-  expiresAtMs: number;
-  consumedAtMs?: number;
-};
-
-type SessionEntity = {
-  kind: 'session';
-  user: string;
-  createdAtMs: number;
-  idleExpiresAtMs: number;
-  absoluteExpiresAtMs: number;
-};
-
 export class TableAuthStore implements AuthStore {
-  private tableReady?: Promise<void>;
+  private readonly operations: BoundedTableOperations;
 
   constructor(
     private readonly client: TableClient,
     private readonly retention: RetentionPolicy,
-    private readonly options: TableStoreOptions = {
-      operationTimeoutMs: DEFAULT_STORAGE_TIMEOUT_MS,
-    },
-  ) {}
+    options: TableStoreOptions = { operationTimeoutMs: DEFAULT_STORAGE_TIMEOUT_MS },
+  ) {
+    this.operations = new BoundedTableOperations(client, options.operationTimeoutMs);
+  }
 
   partitionFor(createdAt: Date): string {
     return partitionKey(bucketOf(createdAt), randomInt(SHARDS));
   }
 
   async createFlow(flow: FlowRecord): Promise<void> {
-    const entity: TableEntity<FlowEntity> = {
-      partitionKey: flow.key.partition,
-      rowKey: FLOW_PREFIX + flow.key.id,
-      kind: 'flow',
-      nonce: flow.nonce,
-      codeVerifier: flow.codeVerifier,
-      returnTo: flow.returnTo,
-      cookieHash: flow.cookieHash,
-      createdAtMs: flow.createdAt.getTime(),
-      expiresAtMs: flow.expiresAt.getTime(),
-    };
+    const entity = flowEntity(flow);
     try {
-      await this.call('create flow', (o) => this.client.createEntity(entity, o));
+      await this.operations.run('create flow', (o) => this.client.createEntity(entity, o));
     } catch (error) {
       // The flow id is 128 random bits: "already exists" is the SDK retrying our own write
       // whose first answer was lost.
@@ -115,19 +82,7 @@ export class TableAuthStore implements AuthStore {
   async readFlow(key: RecordKey): Promise<StoredFlow | undefined> {
     const entity = await this.read<FlowEntity>('read flow', key.partition, FLOW_PREFIX + key.id);
     if (!entity || entity.kind !== 'flow') return undefined;
-    return {
-      version: entity.etag,
-      flow: {
-        key,
-        nonce: entity.nonce,
-        codeVerifier: entity.codeVerifier,
-        returnTo: entity.returnTo,
-        cookieHash: entity.cookieHash,
-        createdAt: new Date(entity.createdAtMs),
-        expiresAt: new Date(entity.expiresAtMs),
-        consumedAt: entity.consumedAtMs === undefined ? undefined : new Date(entity.consumedAtMs),
-      },
-    };
+    return { version: entity.etag, flow: flowOf(key, entity) };
   }
 
   async consumeFlow(
@@ -155,7 +110,7 @@ export class TableAuthStore implements AuthStore {
       actions.push(['create', sessionEntity(session)]);
     }
     try {
-      await this.call('consume flow', (o) => this.client.submitTransaction(actions, o));
+      await this.operations.run('consume flow', (o) => this.client.submitTransaction(actions, o));
       return 'consumed';
     } catch (error) {
       const status = statusOf(error);
@@ -174,19 +129,13 @@ export class TableAuthStore implements AuthStore {
       SESSION_PREFIX + key.id,
     );
     if (!entity || entity.kind !== 'session') return undefined;
-    return {
-      key,
-      user: JSON.parse(entity.user) as UserClaims,
-      createdAt: new Date(entity.createdAtMs),
-      idleExpiresAt: new Date(entity.idleExpiresAtMs),
-      absoluteExpiresAt: new Date(entity.absoluteExpiresAtMs),
-    };
+    return sessionOf(key, entity);
   }
 
   async extendSession(key: RecordKey, idleExpiresAt: Date): Promise<void> {
     try {
       // Merge without upsert: a session deleted meanwhile (logout) stays deleted.
-      await this.call('extend session', (o) =>
+      await this.operations.run('extend session', (o) =>
         this.client.updateEntity(
           {
             partitionKey: key.partition,
@@ -204,7 +153,7 @@ export class TableAuthStore implements AuthStore {
 
   async deleteSession(key: RecordKey): Promise<void> {
     try {
-      await this.call('delete session', (o) =>
+      await this.operations.run('delete session', (o) =>
         this.client.deleteEntity(key.partition, SESSION_PREFIX + key.id, o),
       );
     } catch (error) {
@@ -260,11 +209,11 @@ export class TableAuthStore implements AuthStore {
     const pages = this.client
       .listEntities({
         queryOptions: { filter, select: ['PartitionKey', 'RowKey'] },
-        abortSignal: AbortSignal.timeout(CLEANUP_BUDGETS * this.options.operationTimeoutMs),
+        abortSignal: AbortSignal.timeout(CLEANUP_BUDGETS * this.operations.budgetMs),
       })
       .byPage({ maxPageSize: 1000 });
     for (;;) {
-      const page = await this.call('list expired', () => pages.next());
+      const page = await this.operations.run('list expired', () => pages.next());
       if (page.done) return;
       const byPartition = new Map<string, string[]>();
       for (const entity of page.value) {
@@ -287,7 +236,7 @@ export class TableAuthStore implements AuthStore {
 
   private async deleteBatch(partition: string, rowKeys: string[]): Promise<void> {
     try {
-      await this.call('delete expired', (o) =>
+      await this.operations.run('delete expired', (o) =>
         this.client.submitTransaction(
           rowKeys.map((rowKey) => ['delete', { partitionKey: partition, rowKey }]),
           o,
@@ -297,11 +246,11 @@ export class TableAuthStore implements AuthStore {
       // A row deleted meanwhile (logout) fails the whole batch: delete one by one instead.
       if (statusOf(error) !== 404) throw error;
       for (const rowKey of rowKeys) {
-        await this.call('delete expired', (o) =>
-          this.client.deleteEntity(partition, rowKey, o),
-        ).catch((e: unknown) => {
-          if (statusOf(e) !== 404) throw e;
-        });
+        await this.operations
+          .run('delete expired', (o) => this.client.deleteEntity(partition, rowKey, o))
+          .catch((e: unknown) => {
+            if (statusOf(e) !== 404) throw e;
+          });
       }
     }
   }
@@ -312,95 +261,14 @@ export class TableAuthStore implements AuthStore {
     rowKey: string,
   ): Promise<TableEntityResult<T> | undefined> {
     try {
-      return await this.call(operation, (o) => this.client.getEntity<T>(partition, rowKey, o));
+      return await this.operations.run(operation, (o) =>
+        this.client.getEntity<T>(partition, rowKey, o),
+      );
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
       throw error;
     }
   }
-
-  /**
-   * Runs a table operation within its time budget (AUTH_STORAGE_TIMEOUT_MS, the SDK's retries
-   * included), creating the table on first use and again if it vanished (deleted, or a fresh
-   * storage account). Unreachable or slow storage becomes storage_unavailable; 404, 409 and
-   * 412 stay for the caller.
-   */
-  private async call<T>(
-    operation: string,
-    run: (options: OperationOptions) => Promise<T>,
-  ): Promise<T> {
-    const budgetMs = this.options.operationTimeoutMs;
-    const abortSignal = AbortSignal.timeout(budgetMs);
-    try {
-      await untilAborted(this.ensureTable(), abortSignal);
-      try {
-        return await untilAborted(run({ abortSignal }), abortSignal);
-      } catch (error) {
-        if (serviceCodeOf(error) !== 'TableNotFound') throw error;
-        this.tableReady = undefined;
-        await untilAborted(this.ensureTable(), abortSignal);
-        return await untilAborted(run({ abortSignal }), abortSignal);
-      }
-    } catch (error) {
-      const status = statusOf(error);
-      if (!isAbort(error) && status !== undefined && PASSED_THROUGH.has(status)) throw error;
-      const why = isAbort(error)
-        ? `did not finish within ${budgetMs} ms (AUTH_STORAGE_TIMEOUT_MS)`
-        : `failed: ${describe(error)}`;
-      throw new AuthError('storage_unavailable', `Table Storage ${operation} ${why}`, {
-        cause: error,
-      });
-    }
-  }
-
-  private ensureTable(): Promise<void> {
-    // createTable treats "already exists" as success, so this is idempotent across instances.
-    this.tableReady ??= this.client
-      .createTable({ abortSignal: AbortSignal.timeout(this.options.operationTimeoutMs) })
-      .catch((error: unknown) => {
-        this.tableReady = undefined; // try again on the next request
-        throw error;
-      });
-    return this.tableReady;
-  }
-}
-
-/** The promise, or the signal's reason once it fires first: a bound even where a call ignores it. */
-function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
-  if (signal.aborted) return Promise.reject(signal.reason as Error);
-  return new Promise<T>((resolve, reject) => {
-    const onAbort = () => reject(signal.reason as Error);
-    signal.addEventListener('abort', onAbort, { once: true });
-    promise.then(
-      (value) => {
-        signal.removeEventListener('abort', onAbort);
-        resolve(value);
-      },
-      (error: unknown) => {
-        signal.removeEventListener('abort', onAbort);
-        reject(error as Error);
-      },
-    );
-  });
-}
-
-function sessionEntity(session: SessionRecord): TableEntity<SessionEntity> {
-  const user = JSON.stringify(session.user);
-  if (user.length > MAX_CLAIMS_JSON_CHARS) {
-    throw new AuthError(
-      'claims_too_large',
-      `the session's claims are ${user.length} characters of JSON, more than the ${MAX_CLAIMS_JSON_CHARS} a Table Storage property holds`,
-    );
-  }
-  return {
-    partitionKey: session.key.partition,
-    rowKey: SESSION_PREFIX + session.key.id,
-    kind: 'session',
-    user,
-    createdAtMs: session.createdAt.getTime(),
-    idleExpiresAtMs: session.idleExpiresAt.getTime(),
-    absoluteExpiresAtMs: session.absoluteExpiresAt.getTime(),
-  };
 }
 
 export function bucketOf(time: Date): number {
