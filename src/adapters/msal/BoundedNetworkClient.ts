@@ -1,5 +1,6 @@
 import {
   AuthError as MsalAuthError,
+  type ClientAssertionCallback,
   type INetworkModule,
   type NetworkRequestOptions,
   type NetworkResponse,
@@ -126,6 +127,39 @@ export class BoundedNetworkClient implements INetworkModule {
     // OAuth error answers (400 invalid_grant...) go to msal-node, which reads them itself.
     return { headers, body: body as T, status: response.status };
   }
+}
+
+/**
+ * A client assertion callback (the managed identity token of the federated credential) bounded
+ * like every other call: msal-node awaits it before each token request.
+ */
+export function boundedClientAssertion(
+  callback: ClientAssertionCallback,
+  timeoutMs: number,
+): ClientAssertionCallback {
+  return (config) =>
+    new Promise<string>((resolve, reject) => {
+      const timer = setTimeout(
+        () =>
+          reject(
+            new UpstreamFailure(
+              'timeout',
+              `the client assertion (managed identity token) did not arrive within ${timeoutMs} ms (AUTH_IDP_TIMEOUT_MS)`,
+            ),
+          ),
+        timeoutMs,
+      );
+      callback(config).then(
+        (assertion) => {
+          clearTimeout(timer);
+          resolve(assertion);
+        },
+        (error: unknown) => {
+          clearTimeout(timer);
+          reject(error as Error);
+        },
+      );
+    });
 }
 
 /** Retry-After as delta-seconds or an HTTP date, capped; undefined when absent or unreadable. */

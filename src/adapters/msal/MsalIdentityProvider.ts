@@ -13,7 +13,11 @@ import type {
   ProviderMetadata,
 } from '../../ports/IdentityProvider';
 import type { Logger } from '../../ports/Logger';
-import { BoundedNetworkClient, UpstreamFailure } from './BoundedNetworkClient';
+import {
+  boundedClientAssertion,
+  BoundedNetworkClient,
+  UpstreamFailure,
+} from './BoundedNetworkClient';
 import { RetryAfterHolds } from './RetryAfterHolds';
 
 export type MsalCredential = Pick<
@@ -217,6 +221,9 @@ export class MsalIdentityProvider implements IdentityProvider {
         knownAuthorities: [new URL(authority).host],
         authorityMetadata: JSON.stringify(document),
         ...credential,
+        ...(typeof credential.clientAssertion === 'function'
+          ? { clientAssertion: boundedClientAssertion(credential.clientAssertion, timeoutMs) }
+          : {}),
       },
       system: {
         // Bounded calls, and no throttle shared by every user's sign-in (see the client).

@@ -1,6 +1,7 @@
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import {
+  boundedClientAssertion,
   BoundedNetworkClient,
   parseRetryAfter,
   UpstreamFailure,
@@ -67,6 +68,19 @@ describe('BoundedNetworkClient', () => {
     const failure = await failureOf(post());
     expect(failure).toMatchObject({ kind: 'timeout' });
     expect((failure as Error).message).toMatch(/did not answer within 300 ms/);
+  });
+});
+
+describe('boundedClientAssertion', () => {
+  const config = { clientId: 'c', tokenEndpoint: 'https://idp.test/token' };
+
+  it('when the assertion arrives in time, then it is used', async () => {
+    await expect(boundedClientAssertion(async () => 'jwt', 100)(config)).resolves.toBe('jwt');
+  });
+
+  it('when the managed identity never answers, then an UpstreamFailure at the timeout', async () => {
+    const never = boundedClientAssertion(() => new Promise<string>(() => undefined), 50);
+    expect(await failureOf(never(config))).toMatchObject({ kind: 'timeout' });
   });
 });
 
