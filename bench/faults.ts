@@ -93,6 +93,10 @@ async function run(stack: Stack, scenario: Scenario): Promise<FaultRow> {
     stack.faults!.identityProvider.clear();
     const recoveryMs = await timeToRecovery(stack, told);
     const after = await census(stack);
+    // Rows the users were not told about, or were told about and are missing: flows against
+    // logins answered 302, sessions against callbacks answered 302, consumed flows against
+    // sessions plus failures that spend the code, and sessions whose flow was not consumed
+    // with them.
     const halfWritten =
       Math.abs(after.flows - before.flows - told.flows) +
       Math.abs(after.sessions - before.sessions - told.sessions) +

@@ -9,7 +9,7 @@ import { startStack, type Stack } from '../support/stack';
  */
 
 const FLOW_TTL_SECONDS = 10;
-const STORAGE_TIMEOUT_MS = 1500;
+const STORAGE_TIMEOUT_MS = 2500;
 /** Generous slack over a configured bound: the machine is shared and noisy. */
 const SLACK_MS = 5000;
 let stack: Stack;

@@ -13,7 +13,7 @@ import { startStack, type Stack } from '../support/stack';
  * proxy (discovery, token endpoint and keys all cross it), Azurite, the served functions.
  */
 
-const IDP_TIMEOUT_MS = 1500;
+const IDP_TIMEOUT_MS = 2500;
 /** Generous slack over a configured bound: the machine is shared and noisy. */
 const SLACK_MS = 5000;
 const MANY_GROUPS = 'many.groups@contoso.dev';
