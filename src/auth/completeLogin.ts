@@ -15,7 +15,7 @@ import { aadstsCode, forDisplay, forLog } from './redact';
 import { checkParameter } from './requestLimits';
 import type { RedirectResult } from './results';
 import { constantTimeEqual, randomToken, SESSION_SECRET_BYTES, sha256 } from './secrets';
-import { findCurrentSession, sessionKeyOf } from './sessions';
+import { findCurrentSession, sessionClaims, sessionKeyOf } from './sessions';
 
 export interface CallbackRequest {
   url: URL;
@@ -156,14 +156,20 @@ async function finish(
   const session: SessionRecord = {
     // A new id at every sign-in, against session fixation; the row sits beside its flow.
     key: sessionKeyOf(stored.flow.key.partition, secret),
-    user,
+    user: sessionClaims(user),
     createdAt: now,
     idleExpiresAt: new Date(now.getTime() + config.sessionIdleSeconds * 1000),
     absoluteExpiresAt: new Date(now.getTime() + config.sessionAbsoluteSeconds * 1000),
   };
-  if ((await store.consumeFlow(stored, now, session)) === 'already_consumed') {
-    return alreadyUsed(ctx, request, stored);
+  let outcome;
+  try {
+    outcome = await store.consumeFlow(stored, now, session);
+  } catch (error) {
+    // Claims the store cannot hold will not fit on a retry either: the code is spent.
+    if (isAuthError(error) && error.code === 'claims_too_large') await consumeQuietly(ctx, stored);
+    throw error;
   }
+  if (outcome === 'already_consumed') return alreadyUsed(ctx, request, stored);
 
   // Signing in again replaces this browser's previous session.
   const previous = readSessionCookie(request.cookies);
