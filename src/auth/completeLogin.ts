@@ -175,7 +175,7 @@ async function finish(
   const previous = readSessionCookie(request.cookies);
   if (previous) {
     await store.deleteSession(sessionKeyOf(previous.partition, previous.secret)).catch((error) => {
-      log.warn(`callback: previous session not deleted: ${String(error)}`);
+      log.warn(`callback: previous session not deleted: ${forLog(String(error))}`);
     });
   }
   log.info(`callback: signed in oid=${user.oid} tid=${user.tid}`);
@@ -234,7 +234,7 @@ async function consumeQuietly(ctx: AuthContext, stored: StoredFlow): Promise<voi
   try {
     await ctx.store.consumeFlow(stored, ctx.clock.now());
   } catch (error) {
-    ctx.log.warn(`callback: could not consume the failed flow: ${String(error)}`);
+    ctx.log.warn(`callback: could not consume the failed flow: ${forLog(String(error))}`);
   }
 }
 

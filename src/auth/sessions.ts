@@ -2,6 +2,7 @@ import type { RecordKey, SessionRecord, UserClaims } from '../ports/AuthStore';
 import type { AuthContext } from './AuthContext';
 import { readSessionCookie } from './cookies';
 import type { CurrentUser } from './results';
+import { forLog } from './redact';
 import { sha256 } from './secrets';
 
 /**
@@ -70,7 +71,7 @@ export async function getCurrentUser(
         idleExpiresAt = extended;
       } catch (error) {
         // The session is valid as read; failing to slide it only shortens it.
-        ctx.log.warn(`session: idle expiry not extended: ${String(error)}`);
+        ctx.log.warn(`session: idle expiry not extended: ${forLog(String(error))}`);
       }
     }
   }

@@ -5,6 +5,7 @@ import {
   type Configuration,
   type NodeAuthOptions,
 } from '@azure/msal-node';
+import { aadstsCode, forLog } from '../../auth/redact';
 import { AuthError } from '../../auth/errors';
 import type {
   AuthorizationRequest,
@@ -232,7 +233,7 @@ export class MsalIdentityProvider implements IdentityProvider {
           piiLoggingEnabled: false,
           logLevel: LogLevel.Warning,
           loggerCallback: (level, message) => {
-            if (level <= LogLevel.Warning) log.warn(`msal: ${message}`);
+            if (level <= LogLevel.Warning) log.warn(`msal: ${forLog(message, 500)}`);
           },
         },
       },
@@ -247,12 +248,16 @@ function waitMessage(seconds: number): string {
 
 function describeMsalError(error: unknown): string {
   if (error instanceof MsalAuthError) {
-    // errorMessage carries the provider's error_description (e.g. AADSTS codes), never secrets.
-    return `${error.errorCode}${error.subError ? `/${error.subError}` : ''}: ${error.errorMessage.split('\n')[0]}`;
+    // errorMessage carries the provider's error_description, which a hostile or buggy provider
+    // may fill with what it was sent (secret, code, verifier): keep its code and AADSTS number,
+    // redact the rest and cap it.
+    const code = forLog(`${error.errorCode}${error.subError ? `/${error.subError}` : ''}`, 64);
+    const aadsts = aadstsCode(error.errorMessage);
+    return `${code}${aadsts ? ` (${aadsts})` : ''}: ${forLog(error.errorMessage)}`;
   }
   if (error instanceof Error) {
     const cause = (error as { cause?: unknown }).cause;
-    return cause instanceof Error ? `${error.message} (${cause.message})` : error.message;
+    return forLog(cause instanceof Error ? `${error.message} (${cause.message})` : error.message);
   }
-  return String(error);
+  return forLog(String(error));
 }

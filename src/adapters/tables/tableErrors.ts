@@ -1,4 +1,5 @@
 import { RestError } from '@azure/data-tables';
+import { forLog } from '../../auth/redact';
 
 /** Reading the SDK's errors: HTTP status and the service's error code, wherever it put them. */
 
@@ -38,7 +39,7 @@ export function describe(error: unknown): string {
   if (error instanceof RestError) {
     const status = error.statusCode ?? error.code ?? 'network error';
     const code = serviceCodeOf(error);
-    return `${status}${code && code !== status ? ` ${code}` : ''} ${error.message.split('\n')[0]}`;
+    return forLog(`${status}${code && code !== status ? ` ${code}` : ''} ${error.message}`);
   }
-  return error instanceof Error ? error.message : String(error);
+  return forLog(error instanceof Error ? error.message : String(error));
 }
