@@ -2,6 +2,13 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
+import {
+  misconfiguredBanner,
+  oneLineStartFailure,
+  parseDevOptions,
+  settingsProblems,
+  UsageError,
+} from './cli';
 import { chooseHost } from './functionsHost';
 import { PROJECT_HOST_JSON, readRoutePrefix, startLocalHost } from './localHost';
 import { PROJECT_ROOT } from './processes';
@@ -13,13 +20,22 @@ import { localSettings } from './settings';
  */
 
 const BUNDLE = path.join(PROJECT_ROOT, 'dist', 'main.js');
+const USAGE = `Usage: npm run serve [-- options]
+
+Serves the built app (dist/) with the current settings (environment over local.settings.json):
+Azure Functions Core Tools when "func" is installed, else the project's local host
+(AUTH_DEV_HOST=local or func forces a choice). Starts no Azurite and no emulator: npm start does.`;
 
 async function main(): Promise<void> {
   const env = localSettings();
-  const port = Number(env.PORT ?? 7071);
+  const options = parseDevOptions(process.argv.slice(2), env, USAGE);
+  if (options.help) return;
+  const { port } = options;
+  const hostKind = chooseHost(env);
   if (!existsSync(BUNDLE)) {
-    console.error(`${path.relative(PROJECT_ROOT, BUNDLE)} is missing: run "npm run build" first.`);
-    process.exit(1);
+    throw new UsageError(
+      `${path.relative(PROJECT_ROOT, BUNDLE)} is missing: run "npm run build" first.`,
+    );
   }
   // Node reads NODE_EXTRA_CA_CERTS only at start-up: when it comes from local.settings.json,
   // start again with it in the environment.
@@ -32,8 +48,9 @@ async function main(): Promise<void> {
     child.on('exit', (code) => process.exit(code ?? 1));
     return;
   }
+  const problems = settingsProblems(env);
 
-  if (chooseHost(env) === 'func') {
+  if (hostKind === 'func') {
     const child = spawn('func', ['start', '--port', String(port)], {
       cwd: PROJECT_ROOT,
       env: { FUNCTIONS_WORKER_RUNTIME: 'node', ...env },
@@ -46,6 +63,7 @@ async function main(): Promise<void> {
     console.log(
       `Functions host (func) ready on http://localhost:${port} (Azure Functions Core Tools)`,
     );
+    if (problems.length > 0) console.log(misconfiguredBanner(problems));
     return;
   }
 
@@ -60,6 +78,7 @@ async function main(): Promise<void> {
   console.log(
     `Functions host (local) ready on http://localhost:${host.port} (the project's local host: Azure Functions Core Tools is not installed)`,
   );
+  if (problems.length > 0) console.log(misconfiguredBanner(problems));
   forwardSignals(async () => {
     await host.close();
     process.exit(0);
@@ -86,6 +105,6 @@ function forwardSignals(stop: () => unknown): void {
 }
 
 main().catch((error: unknown) => {
-  console.error(error);
-  process.exit(1);
+  console.error(oneLineStartFailure(error) ?? error);
+  process.exit(error instanceof UsageError ? 2 : 1);
 });
