@@ -12,6 +12,8 @@ export class UsageError extends Error {}
 export interface DevOptions {
   help: boolean;
   port: number;
+  /** The script's own boolean flags, by name. */
+  flags: Record<string, boolean>;
 }
 
 const PORT_HELP = '  --port <n>      port of the functions host (default: PORT, else 7071)';
@@ -20,12 +22,20 @@ export function parseDevOptions(
   argv: readonly string[],
   env: NodeJS.ProcessEnv,
   usage: string,
+  /** Extra boolean flags: name to its --help line. */
+  extraFlags: Record<string, string> = {},
 ): DevOptions {
   let parsed;
   try {
     parsed = parseArgs({
       args: [...argv],
-      options: { help: { type: 'boolean', short: 'h' }, port: { type: 'string' } },
+      options: {
+        help: { type: 'boolean', short: 'h' },
+        port: { type: 'string' },
+        ...Object.fromEntries(
+          Object.keys(extraFlags).map((name) => [name, { type: 'boolean' as const }]),
+        ),
+      },
       strict: true,
       allowPositionals: false,
     });
@@ -34,10 +44,13 @@ export function parseDevOptions(
   }
   const help = parsed.values.help ?? false;
   if (help) {
-    console.log(`${usage}\n\nOptions:\n${PORT_HELP}\n  -h, --help      this text`);
+    const lines = [PORT_HELP, ...Object.values(extraFlags).map((l) => `  ${l}`)];
+    console.log(`${usage}\n\nOptions:\n${lines.join('\n')}\n  -h, --help      this text`);
   }
-  const port = parsePort(parsed.values.port ?? env.PORT ?? '7071');
-  return { help, port };
+  const values = parsed.values as Record<string, string | boolean | undefined>;
+  const port = parsePort(String(values.port ?? env.PORT ?? '7071'));
+  const flags = Object.fromEntries(Object.keys(extraFlags).map((n) => [n, values[n] === true]));
+  return { help, port, flags };
 }
 
 export function parsePort(text: string): number {

@@ -7,14 +7,29 @@ import {
   DEV_TENANT_ID,
   loadOrCreateDevClientSecret,
 } from './emulator/devRegistration';
+import { spawnSync } from 'node:child_process';
+import {
+  misconfiguredBanner,
+  oneLineStartFailure,
+  parseDevOptions,
+  settingsProblems,
+  UsageError,
+} from './cli';
 import { chooseHost, LOCAL_HOST_READY } from './functionsHost';
 import { freePort, PROJECT_ROOT, spawnTsReady, stopAll, type ManagedProcess } from './processes';
 import { localSettings } from './settings';
 
 /**
- * `npm start` (after the build): Azurite, the local Entra emulator when no real tenant is
- * configured, and the functions host. Ctrl-C stops them all.
+ * `npm start`: checks its options, builds, then starts Azurite, the local Entra emulator when
+ * no real tenant is configured, and the functions host. Ctrl-C stops them all.
  */
+
+const USAGE = `Usage: npm start [-- options]
+
+Builds the app, then starts Azurite (Table service), the local Entra ID emulator (unless a real
+tenant is configured) and the functions host: Azure Functions Core Tools when "func" is
+installed, else the project's local host (AUTH_DEV_HOST=local or func forces a choice).
+Settings: the environment over local.settings.json.`;
 
 const LOCAL_DIR = path.join(PROJECT_ROOT, '.local');
 const EMULATOR_DIR = path.join(LOCAL_DIR, 'emulator');
@@ -25,9 +40,17 @@ const DEFAULT_TABLE_PORT = 10002;
 
 async function main(): Promise<void> {
   const settings = localSettings();
-  const port = Number(settings.PORT ?? 7071);
+  const options = parseDevOptions(process.argv.slice(2), settings, USAGE, {
+    'no-build': '--no-build      start what dist/ holds, without building first',
+  });
+  if (options.help) return;
+  const { port } = options;
   const appOrigin = `http://localhost:${port}`;
   const hostKind = chooseHost(settings);
+  // Refuse a taken port now, not after Azurite and the emulator have started.
+  if (port !== 0 && !(await isFree(port)))
+    throw Object.assign(new Error(), { code: 'EADDRINUSE', port });
+  if (!options.flags['no-build']) build();
   const running: ManagedProcess[] = [];
   let stopping = false;
   const shutdown = async (code: number) => {
@@ -132,16 +155,27 @@ async function main(): Promise<void> {
     });
     running.push(host);
     host.child.once('exit', (code) => void shutdown(code ?? 1));
+    const problems = settingsProblems(hostEnv);
     console.log(`
   Functions host: ${hostKind === 'func' ? 'Azure Functions Core Tools (func start)' : "the project's local host (Core Tools not installed)"}
   Open the demo:  ${appOrigin}/api/demo
   Sign in:        ${appOrigin}/api/auth/login?returnTo=/api/auth/me
-  Press Ctrl-C to stop everything.
+${problems.length > 0 ? `${misconfiguredBanner(problems)}\n` : ''}  Press Ctrl-C to stop everything.
 `);
   } catch (error) {
-    console.error(error instanceof Error ? error.message : error);
+    console.error(oneLineStartFailure(error) ?? (error instanceof Error ? error.message : error));
     await shutdown(1);
   }
+}
+
+function build(): void {
+  const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
+  const result = spawnSync(npm, ['run', '--silent', 'build'], {
+    cwd: PROJECT_ROOT,
+    stdio: 'inherit',
+    shell: process.platform === 'win32',
+  });
+  if (result.status !== 0) throw new UsageError('The build failed (see above).');
 }
 
 function isFree(port: number): Promise<boolean> {
@@ -152,4 +186,7 @@ function isFree(port: number): Promise<boolean> {
   });
 }
 
-void main();
+main().catch((error: unknown) => {
+  console.error(oneLineStartFailure(error) ?? error);
+  process.exit(error instanceof UsageError ? 2 : 1);
+});

@@ -1,4 +1,5 @@
 import { HttpResponse, type HttpHandler } from '@azure/functions';
+import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
@@ -10,7 +11,7 @@ import {
   PROJECT_HOST_JSON,
   type RunningLocalHost,
 } from '../../dev/localHost';
-import { freePort, spawnTsReady } from '../../dev/processes';
+import { freePort, PROJECT_ROOT, spawnTsReady } from '../../dev/processes';
 import { localSettings } from '../../dev/settings';
 import { ROUTE_PREFIX } from '../../src/routes';
 
@@ -204,6 +205,8 @@ describe('npm start', () => {
     const start = await spawnTsReady({
       name: 'start',
       script: 'dev/start.ts',
+      // The test run has built dist/ already.
+      args: ['--no-build'],
       env: { ...process.env, PORT: String(port), AUTH_DEV_HOST: 'local' },
       readyPattern: /Press Ctrl-C to stop everything/,
       timeoutMs: 60_000,
@@ -216,6 +219,8 @@ describe('npm start', () => {
     const browserPort = Number(/in the browser at http:\/\/localhost:(\d+)/.exec(output)?.[1]);
     expect(output).toContain(`http://localhost:${port}/api/demo`);
     expect(output).toMatch(/the project's local host/);
+    expect(output).not.toMatch(/test mode/);
+    expect(output).not.toMatch(/MISCONFIGURED/);
 
     const discovery = /emulator at (https:\/\/\S+)\/v2\.0/.exec(output)?.[1];
     expect(discovery).toBeDefined();
@@ -233,6 +238,79 @@ describe('npm start', () => {
     expect(browserPort).not.toBe(emulatorPort);
     for (const p of [port, tablePort, emulatorPort, browserPort]) {
       expect(await refused(p)).toBe(true);
+    }
+  });
+});
+
+describe('npm run serve and npm start, when the command or the settings are wrong', () => {
+  const run = (script: string, args: string[], env: NodeJS.ProcessEnv = {}) =>
+    spawnSync(process.execPath, ['--import', 'tsx', script, ...args], {
+      cwd: PROJECT_ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, AUTH_DEV_HOST: 'local', ...env },
+      timeout: 60_000,
+    });
+
+  it.each([
+    ['dev/serve.ts', ['--bogus'], {}, /^Unknown option '--bogus'/],
+    ['dev/start.ts', ['--port', 'x'], {}, /^Invalid port "x"/],
+    ['dev/start.ts', [], { AUTH_DEV_HOST: 'nope' }, /^Unknown AUTH_DEV_HOST "nope"/],
+    [
+      'dev/serve.ts',
+      [],
+      { AUTH_DEV_HOST: 'func', PATH: '/nonexistent' },
+      /Core Tools \("func"\) is not on the PATH/,
+    ],
+  ])(
+    'when %s %j with %j, then one line and exit code 2, before any build',
+    (script, args, env, message) => {
+      const result = run(script, args, env);
+      expect(result.status).toBe(2);
+      expect(result.stderr.trim()).toMatch(message);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(result.stdout).not.toMatch(/built dist/);
+    },
+  );
+
+  it('when --help, then usage and exit code 0', () => {
+    for (const script of ['dev/start.ts', 'dev/serve.ts']) {
+      const result = run(script, ['--help']);
+      expect(result.status).toBe(0);
+      expect(result.stdout).toMatch(/^Usage: npm (start|run serve)/);
+      expect(result.stdout).toMatch(/--port <n>/);
+    }
+  });
+
+  it('when the port is taken, then one line naming it and no stack trace', async () => {
+    const blocker = net.createServer();
+    await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
+    const port = (blocker.address() as net.AddressInfo).port;
+    try {
+      const result = run('dev/serve.ts', ['--port', String(port)]);
+      expect(result.status).toBe(1);
+      expect(result.stderr).toContain(`Port ${port} is already in use`);
+      expect(result.stderr).not.toMatch(/^\s+at /m);
+    } finally {
+      blocker.close();
+    }
+  });
+
+  it('when the settings are invalid, then the ready banner says MISCONFIGURED and names each problem', async () => {
+    const server = await spawnTsReady({
+      name: 'serve',
+      script: 'dev/serve.ts',
+      args: ['--port', '0'],
+      // No tenant, client or storage: every required setting is missing.
+      env: { PATH: process.env.PATH ?? '', AUTH_DEV_HOST: 'local' },
+      readyPattern: /MISCONFIGURED/,
+      timeoutMs: 60_000,
+    });
+    try {
+      await new Promise((resolve) => setTimeout(resolve, 200));
+      expect(server.output()).toMatch(/- AUTH_CLIENT_ID is required/);
+      expect(server.output()).not.toMatch(/test mode/);
+    } finally {
+      await server.stop();
     }
   });
 });
