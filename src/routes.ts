@@ -11,6 +11,7 @@ export const routes = {
   logout: 'auth/logout',
   hello: 'hello',
   demo: 'demo',
+  health: 'health',
 } as const;
 
 /** `/api/<route>`: the path a browser sees. */

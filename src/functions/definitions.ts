@@ -3,6 +3,7 @@ import { routes } from '../routes';
 import { callback } from './callback';
 import { CLEANUP_SCHEDULE, cleanup } from './cleanup';
 import { demo } from './demo';
+import { health } from './health';
 import { hello } from './hello';
 import { login } from './login';
 import { logout } from './logout';
@@ -54,5 +55,6 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
   http('authLogout', routes.logout, ['GET', 'POST'], logout),
   http('hello', routes.hello, ['GET'], hello),
   http('demo', routes.demo, ['GET'], demo),
+  http('health', routes.health, ['GET'], health),
   { kind: 'timer', name: 'authCleanup', schedule: CLEANUP_SCHEDULE, handler: cleanup },
 ];

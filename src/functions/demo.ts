@@ -10,7 +10,10 @@ const HELLO = routePath(routes.hello);
 
 /**
  * GET /api/demo: what a newcomer sees first. Uses only the public endpoints: it asks
- * /api/auth/me who is signed in, and offers the sign-in link and the sign-out form.
+ * /api/auth/me who is signed in, and offers the sign-in link and the sign-out form. It says
+ * "signed out" after its own sign-out and "session ended" when a session it showed is gone
+ * (idle or absolute expiry, or a sign-out in another tab): /me's anonymous 401 carries no
+ * reason, so the page remembers, in sessionStorage, what it last saw.
  */
 export async function demo(): Promise<HttpResponseInit> {
   return {
@@ -31,6 +34,7 @@ export async function demo(): Promise<HttpResponseInit> {
   </div>
 </div>`,
       `
+const SESSION_KEY = 'demo-session';
 (async () => {
   const status = document.getElementById('status');
   try {
@@ -50,9 +54,25 @@ export async function demo(): Promise<HttpResponseInit> {
       }
       document.getElementById('expires').textContent = new Date(body.expiresAt).toLocaleString();
       document.getElementById('signed-in').hidden = false;
+      sessionStorage.setItem(SESSION_KEY, 'signed-in');
+      document.getElementById('sign-out').form.addEventListener('submit', () => sessionStorage.setItem(SESSION_KEY, 'signing-out'));
+    } else if (body.error) {
+      // /me answered with a reason code (a 5xx): say what it is, not "not signed in".
+      status.textContent = body.error === 'misconfigured'
+        ? 'This app is misconfigured: sign-in cannot work until its settings are fixed (the log of the functions host names the problems).'
+        : 'Sign-in is unavailable right now: ' + body.message + ' (reason code ' + body.error + ').';
+      status.dataset.state = body.error === 'misconfigured' ? 'misconfigured' : 'error';
     } else {
-      status.textContent = 'You are not signed in.';
+      // The page remembers what it last saw, so it can tell "signed out" and "ended" apart.
+      const endedBy = sessionStorage.getItem(SESSION_KEY);
+      sessionStorage.removeItem(SESSION_KEY);
+      status.textContent = endedBy === 'signing-out'
+        ? 'You are signed out.'
+        : endedBy === 'signed-in'
+          ? 'Your session has ended (it expired, or was ended elsewhere). Sign in again to continue.'
+          : 'You are not signed in.';
       status.dataset.state = 'signed-out';
+      status.dataset.ended = endedBy === 'signing-out' ? 'signed-out' : endedBy === 'signed-in' ? 'session-ended' : '';
       document.getElementById('signed-out').hidden = false;
     }
   } catch (error) {

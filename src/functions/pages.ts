@@ -27,7 +27,8 @@ const STYLE = `
 /**
  * Referrer policy same-origin: nothing leaves for other sites (a page shown at the callback has
  * the code in its URL), while same-origin form posts keep a real Origin header, which the
- * sign-out check needs (with no-referrer, Chromium sends "Origin: null").
+ * sign-out check needs (with no-referrer, Chromium sends "Origin: null"). The empty icon stops
+ * browsers asking for /favicon.ico, which is outside the routePrefix and would be a 404.
  */
 export function page(title: string, body: string, script = ''): string {
   return `<!doctype html>
@@ -36,6 +37,7 @@ export function page(title: string, body: string, script = ''): string {
 <meta charset="utf-8">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <meta name="referrer" content="same-origin">
+<link rel="icon" href="data:,">
 <title>${escapeHtml(title)}</title>
 <style>${STYLE}</style>
 </head>

@@ -117,6 +117,7 @@ describe('sign-in in Chromium through a random load balancer', () => {
       url('/api/demo'),
     );
     await page.locator('#status[data-state="signed-out"]').waitFor();
+    expect(await page.locator('#status').innerText()).toBe('You are signed out.');
     expect((await page.request.get(url('/api/auth/me'))).status()).toBe(401);
 
     // The emulator's session ended too: signing in again asks for an account (with a live
@@ -132,6 +133,23 @@ describe('sign-in in Chromium through a random load balancer', () => {
     expect(app.emulatorOrigin).toMatch(/^http:\/\/localhost:\d+$/);
     expect([...origins].sort()).toEqual([app.appOrigin, app.emulatorOrigin].sort());
     expect(origins.has(app.emulatorHttpsOrigin)).toBe(false);
+  });
+
+  it('when a session the demo page showed is gone (expired), then the page says it ended, not "not signed in"', async () => {
+    const context = await newContext();
+    const page = await context.newPage();
+    await page.goto(url('/api/demo'));
+    await page.locator('#status[data-state="signed-out"]').waitFor();
+    expect(await page.locator('#status').innerText()).toBe('You are not signed in.');
+    await page.click('#sign-in');
+    await pickUser(page, ADELE);
+    await page.locator('#status[data-state="signed-in"]').waitFor();
+
+    // What an idle expiry looks like to the browser: the session cookie no longer works.
+    await context.clearCookies();
+    await page.reload();
+    await page.locator('#status[data-state="signed-out"]').waitFor();
+    expect(await page.locator('#status').innerText()).toMatch(/^Your session has ended/);
   });
 
   it('when a protected URL is opened signed out, then sign-in lands back on that same URL', async () => {

@@ -226,6 +226,13 @@ describe('npm start', () => {
     expect(discovery).toBeDefined();
     const demo = await fetch(`http://localhost:${port}/api/demo`);
     expect(demo.status).toBe(200);
+    // An empty icon in every page: no request for /favicon.ico, which would be a 404.
+    expect(await demo.text()).toContain('<link rel="icon" href="data:,">');
+    const health = await fetch(`http://localhost:${port}/api/health`);
+    expect({ status: health.status, body: await health.json() }).toEqual({
+      status: 200,
+      body: { status: 'ok' },
+    });
     const login = await fetch(`http://localhost:${port}/api/auth/login`, { redirect: 'manual' });
     // The browser goes to the emulator's http front door (no certificate warning).
     expect(login.headers.get('location')).toMatch(
@@ -306,9 +313,20 @@ describe('npm run serve and npm start, when the command or the settings are wron
       timeoutMs: 60_000,
     });
     try {
-      await new Promise((resolve) => setTimeout(resolve, 200));
       expect(server.output()).toMatch(/- AUTH_CLIENT_ID is required/);
       expect(server.output()).not.toMatch(/test mode/);
+      const origin = /ready on (http:\/\/\S+)/.exec(server.output())?.[1];
+      const health = await fetch(`${origin}/api/health`);
+      expect({ status: health.status, body: await health.json() }).toEqual({
+        status: 503,
+        body: { status: 'misconfigured' },
+      });
+      // What the demo page reads to say "misconfigured" rather than "not signed in".
+      const me = await fetch(`${origin}/api/auth/me`, { headers: { Accept: 'application/json' } });
+      expect({ status: me.status, error: ((await me.json()) as { error: string }).error }).toEqual({
+        status: 500,
+        error: 'misconfigured',
+      });
     } finally {
       await server.stop();
     }
