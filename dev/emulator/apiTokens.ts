@@ -1,0 +1,343 @@
+import { createHash, randomUUID, type JsonWebKey } from 'node:crypto';
+import type { IncomingMessage } from 'node:http';
+import { importJWK, SignJWT, jwtVerify, type JWTPayload } from 'jose';
+import type { KoaContext } from 'oidc-provider';
+
+/**
+ * The emulator's access tokens for APIs, as Entra issues them: a JWT for one resource per token
+ * request (Microsoft Graph, or the app's own `api://<client id>`), with the delegated scopes the
+ * user consented to in `scp`. oidc-provider keeps doing the OAuth work (codes, refresh tokens,
+ * client authentication); this class owns what Entra adds on top: resource scopes and their
+ * consent, the access token itself, revocation of a user's refresh tokens, and a count of token
+ * requests for tests and the bench.
+ *
+ * @see https://learn.microsoft.com/entra/identity-platform/access-token-claims-reference
+ * @see https://learn.microsoft.com/entra/identity-platform/consent-types-developer#incremental-and-dynamic-user-consent
+ */
+
+/** Microsoft Graph's application id: the `aud` of Graph tokens. */
+export const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
+export const GRAPH_RESOURCE = 'https://graph.microsoft.com';
+const OIDC_SCOPES = new Set(['openid', 'profile', 'email', 'offline_access']);
+const MAX_TOKEN_FORM_BYTES = 56 * 1024;
+export const DEFAULT_ACCESS_TOKEN_SECONDS = 60 * 60;
+
+/** One resource of a token request: its audience and the scopes asked of it. */
+interface ResourceRequest {
+  /** `https://graph.microsoft.com` or `api://<client id>`, as consent is recorded. */
+  resource: string;
+  audience: string;
+  /** Scope names without the resource prefix; `.default` stands for all consented ones. */
+  scopes: string[];
+}
+
+/** What the token request asked for, kept from before oidc-provider saw the trimmed body. */
+export interface TokenRequestInfo {
+  grantType: string;
+  resource?: ResourceRequest;
+  /** A problem Entra would answer with before issuing anything (e.g. two resources). */
+  problem?: { error: string; description: string };
+  /** The client asked for CAE-capable tokens (`xms_cc` `cp1` in its claims parameter). */
+  clientCapabilities: string[];
+}
+
+export interface TokenCounts {
+  /** Every POST to the token endpoint, by grant_type. */
+  byGrantType: Record<string, number>;
+  total: number;
+}
+
+interface UserView {
+  oid: string;
+  name: string;
+  preferred_username: string;
+  roles: string[];
+}
+
+export class ApiTokens {
+  private readonly consents = new Map<string, Set<string>>();
+  /** Refresh tokens issued per account, so that a revocation can find them. */
+  private readonly refreshTokens = new Map<string, Set<string>>();
+  private readonly revokedRefreshTokens = new Set<string>();
+  /** When each account's sessions were last revoked (ms), for CAE challenges at Graph. */
+  private readonly revokedAt = new Map<string, number>();
+  private counts: TokenCounts = { byGrantType: {}, total: 0 };
+  private readonly privateKey: ReturnType<typeof importJWK>;
+  private readonly publicKey: ReturnType<typeof importJWK>;
+
+  constructor(
+    private readonly options: {
+      issuer: string;
+      tenantId: string;
+      signingKey: JsonWebKey & { kid: string };
+      users: ReadonlyMap<string, UserView>;
+      accessTokenSeconds: number;
+    },
+  ) {
+    const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...publicJwk } = options.signingKey;
+    this.privateKey = importJWK(options.signingKey as never, 'RS256');
+    this.publicKey = importJWK(publicJwk as never, 'RS256');
+  }
+
+  get accessTokenSeconds(): number {
+    return this.options.accessTokenSeconds;
+  }
+
+  set accessTokenSeconds(seconds: number) {
+    if (!Number.isInteger(seconds) || seconds < 1) throw new Error('lifetime must be >= 1 s');
+    this.options.accessTokenSeconds = seconds;
+  }
+
+  tokenCounts(): TokenCounts {
+    return { byGrantType: { ...this.counts.byGrantType }, total: this.counts.total };
+  }
+
+  resetCounts(): void {
+    this.counts = { byGrantType: {}, total: 0 };
+  }
+
+  /**
+   * Reads a token request's form before oidc-provider does, counts it, remembers the resource
+   * scopes, and returns the same form with only the OpenID scopes for oidc-provider (it knows no
+   * others; Entra treats the two kinds alike).
+   */
+  async prepareTokenRequest(
+    req: IncomingMessage,
+    clientId: string,
+  ): Promise<{ info: TokenRequestInfo; form: string }> {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    for await (const chunk of req as AsyncIterable<Buffer>) {
+      size += chunk.length;
+      if (size > MAX_TOKEN_FORM_BYTES) throw new Error('token request too large');
+      chunks.push(chunk);
+    }
+    const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+    const grantType = form.get('grant_type') ?? 'none';
+    this.counts.byGrantType[grantType] = (this.counts.byGrantType[grantType] ?? 0) + 1;
+    this.counts.total++;
+
+    const info: TokenRequestInfo = { grantType, clientCapabilities: capabilitiesOf(form) };
+    const scope = form.get('scope');
+    if (scope !== null) {
+      const all = scope.split(' ').filter(Boolean);
+      const parsed = parseResourceScopes(all, form.get('client_id') ?? clientId);
+      if ('problem' in parsed) info.problem = parsed.problem;
+      else info.resource = parsed.resource;
+      form.set('scope', all.filter((s) => OIDC_SCOPES.has(s)).join(' '));
+    }
+    return { info, form: form.toString() };
+  }
+
+  /** After a successful authorization: the user consented to every resource scope asked for. */
+  recordConsent(accountId: string, clientId: string, scope: string | undefined): void {
+    if (!scope) return;
+    for (const request of resourceRequestsOf(scope.split(' '), clientId)) {
+      const granted = this.consentOf(accountId, clientId, request.resource);
+      for (const name of request.scopes) if (name !== '.default') granted.add(name);
+    }
+  }
+
+  /**
+   * Turns oidc-provider's successful token response into Entra's: a refused refresh token or a
+   * missing consent becomes Entra's error; otherwise the access token becomes a JWT for the
+   * requested resource (Graph when none was named).
+   */
+  async finishTokenResponse(ctx: KoaContext, info: TokenRequestInfo | undefined): Promise<void> {
+    const body = ctx.body as Record<string, unknown>;
+    const account = ctx.oidc?.entities.Account;
+    const clientId = ctx.oidc?.entities.Client?.clientId;
+    if (!account || !clientId) return;
+    const accountId = account.accountId;
+    const presented = ctx.oidc?.params?.refresh_token;
+    if (
+      info?.grantType === 'refresh_token' &&
+      typeof presented === 'string' &&
+      this.revokedRefreshTokens.has(presented)
+    ) {
+      return entraError(ctx, 'invalid_grant', 50173, 'bad_token', REVOKED_DESCRIPTION);
+    }
+    if (info?.problem) {
+      ctx.status = 400;
+      ctx.body = info.problem;
+      return;
+    }
+    const resource = info?.resource ?? {
+      resource: GRAPH_RESOURCE,
+      audience: GRAPH_APP_ID,
+      scopes: ['.default'],
+    };
+    const consented = this.consentOf(accountId, clientId, resource.resource);
+    const missing = resource.scopes.filter((s) => s !== '.default' && !consented.has(s));
+    if (missing.length > 0) {
+      return entraError(
+        ctx,
+        'invalid_grant',
+        65001,
+        'consent_required',
+        `AADSTS65001: The user or administrator has not consented to use the application with ID '${clientId}'. Send an interactive authorization request for this user and resource (missing: ${missing.join(' ')}).`,
+      );
+    }
+    const scp = resource.scopes.includes('.default') ? [...consented] : resource.scopes;
+    const user = this.options.users.get(accountId);
+    const lifetime = this.options.accessTokenSeconds;
+    body.access_token = await this.sign(
+      {
+        aud: resource.audience,
+        scp: scp.join(' '),
+        azp: clientId,
+        oid: accountId,
+        tid: this.options.tenantId,
+        sub: createHash('sha256').update(`${resource.audience}\n${accountId}`).digest('base64url'),
+        name: user?.name,
+        preferred_username: user?.preferred_username,
+        ...(resource.audience === clientId && user?.roles.length ? { roles: user.roles } : {}),
+        ...(info?.clientCapabilities.length ? { xms_cc: info.clientCapabilities } : {}),
+        ver: '2.0',
+        uti: randomUUID(),
+      },
+      lifetime,
+    );
+    body.token_type = 'Bearer';
+    body.expires_in = lifetime;
+    body.ext_expires_in = lifetime;
+    // Entra names the granted scopes of that resource, plus the OpenID ones it honoured.
+    const prefix = resource.resource === GRAPH_RESOURCE ? '' : `${resource.resource}/`;
+    body.scope = [...scp.map((s) => prefix + s), 'openid', 'profile', 'email'].join(' ');
+    if (typeof body.refresh_token === 'string') {
+      let issued = this.refreshTokens.get(accountId);
+      if (!issued) this.refreshTokens.set(accountId, (issued = new Set()));
+      issued.add(body.refresh_token);
+    }
+  }
+
+  /** The revoke switch: every refresh token the user holds stops working (AADSTS50173). */
+  revokeRefreshTokens(accountId: string): number {
+    const issued = this.refreshTokens.get(accountId) ?? new Set<string>();
+    for (const token of issued) this.revokedRefreshTokens.add(token);
+    this.refreshTokens.delete(accountId);
+    this.revokedAt.set(accountId, Date.now());
+    return issued.size;
+  }
+
+  /** When the user's sessions were last revoked (CAE: tokens issued before are challenged). */
+  revokedAtOf(accountId: string): number | undefined {
+    return this.revokedAt.get(accountId);
+  }
+
+  /** Verifies a bearer token this emulator issued for the given audience. */
+  async verify(token: string, audience: string): Promise<JWTPayload> {
+    const { payload } = await jwtVerify(token, await this.publicKey, {
+      issuer: this.options.issuer,
+      audience,
+      algorithms: ['RS256'],
+      typ: 'JWT',
+    });
+    return payload;
+  }
+
+  private async sign(claims: Record<string, unknown>, lifetimeSeconds: number): Promise<string> {
+    const now = Math.floor(Date.now() / 1000);
+    return new SignJWT(claims)
+      .setProtectedHeader({ alg: 'RS256', kid: this.options.signingKey.kid, typ: 'JWT' })
+      .setIssuer(this.options.issuer)
+      .setIssuedAt(now)
+      .setNotBefore(now)
+      .setExpirationTime(now + lifetimeSeconds)
+      .sign(await this.privateKey);
+  }
+
+  private consentOf(accountId: string, clientId: string, resource: string): Set<string> {
+    const key = `${accountId}\n${clientId}\n${resource}`;
+    let granted = this.consents.get(key);
+    if (!granted) this.consents.set(key, (granted = new Set()));
+    return granted;
+  }
+}
+
+const REVOKED_DESCRIPTION =
+  "AADSTS50173: The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password. The grant was issued on '' and the TokensValidFrom date (before which tokens are not valid) for this user is ''.";
+
+/** Entra's error body: error, description with its AADSTS code, error_codes and suberror. */
+function entraError(
+  ctx: KoaContext,
+  error: string,
+  code: number,
+  suberror: string,
+  description: string,
+): void {
+  ctx.status = 400;
+  ctx.body = {
+    error,
+    error_description: description,
+    error_codes: [code],
+    suberror,
+    timestamp: new Date().toISOString().replace('T', ' ').slice(0, 19) + 'Z',
+    trace_id: randomUUID(),
+    correlation_id: randomUUID(),
+  };
+}
+
+/**
+ * Entra's scope grammar: a bare name (`User.Read`) is Microsoft Graph's; `https://graph.microsoft.com/x`
+ * too; `api://<client id>/x` (or `<client id>/x`) is the app's own API. One resource per request.
+ */
+function resourceRequestsOf(scopes: string[], clientId: string): ResourceRequest[] {
+  const byResource = new Map<string, ResourceRequest>();
+  for (const scope of scopes) {
+    if (OIDC_SCOPES.has(scope)) continue;
+    const slash = scope.lastIndexOf('/');
+    const prefix = slash < 0 ? GRAPH_RESOURCE : scope.slice(0, slash);
+    const name = scope.slice(slash + 1);
+    const resource =
+      prefix === GRAPH_RESOURCE || prefix === GRAPH_APP_ID
+        ? GRAPH_RESOURCE
+        : prefix === clientId || prefix === `api://${clientId}`
+          ? `api://${clientId}`
+          : prefix;
+    const audience =
+      resource === GRAPH_RESOURCE ? GRAPH_APP_ID : resource === `api://${clientId}` ? clientId : '';
+    let request = byResource.get(resource);
+    if (!request) byResource.set(resource, (request = { resource, audience, scopes: [] }));
+    if (!request.scopes.includes(name)) request.scopes.push(name);
+  }
+  return [...byResource.values()];
+}
+
+function parseResourceScopes(
+  scopes: string[],
+  clientId: string,
+): { resource?: ResourceRequest } | { problem: { error: string; description: string } } {
+  const requests = resourceRequestsOf(scopes, clientId);
+  if (requests.length > 1) {
+    return {
+      problem: {
+        error: 'invalid_request',
+        description: `AADSTS28000: Provided value for the input parameter scope is not valid because it contains more than one resource. Scope ${scopes.join(' ')} is not valid.`,
+      },
+    };
+  }
+  const [request] = requests;
+  if (request && !request.audience) {
+    return {
+      problem: {
+        error: 'invalid_resource',
+        description: `AADSTS500011: The resource principal named ${request.resource} was not found in the tenant.`,
+      },
+    };
+  }
+  return { resource: request };
+}
+
+/** MSAL sends `claims={"access_token":{"xms_cc":{"values":["cp1"]}}}` for client capabilities. */
+function capabilitiesOf(form: URLSearchParams): string[] {
+  const claims = form.get('claims');
+  if (!claims) return [];
+  try {
+    const values = (JSON.parse(claims) as { access_token?: { xms_cc?: { values?: unknown } } })
+      .access_token?.xms_cc?.values;
+    return Array.isArray(values) ? values.filter((v): v is string => typeof v === 'string') : [];
+  } catch {
+    return [];
+  }
+}
