@@ -707,6 +707,8 @@ function replayRequest(original: IncomingMessage, form: string): IncomingMessage
   replay.headers = { ...original.headers, 'content-length': String(Buffer.byteLength(form)) };
   replay.push(form);
   replay.push(null);
+  // Else Node treats the request as aborted when it ends, and closes the client's socket.
+  replay.complete = true;
   return replay;
 }
 
