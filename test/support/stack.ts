@@ -18,6 +18,8 @@ export interface StackOptions {
   appPort?: number;
   /** Keep Azurite's data in this folder (survives an Azurite restart). */
   azuriteLocation?: string;
+  /** The emulator's access-token lifetime (default 1 hour). */
+  accessTokenSeconds?: number;
 }
 
 export interface Stack {
@@ -74,6 +76,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const emulator = await startEmulatorProcess({
       redirectUris: [`${appOrigin}/api/auth/callback`],
       postLogoutRedirectUris: [`${appOrigin}/`, `${appOrigin}/api/demo`],
+      accessTokenSeconds: options.accessTokenSeconds,
     });
     started.push(emulator);
 
@@ -93,6 +96,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
             AUTH_CLIENT_SECRET: emulator.clientSecret,
             AUTH_REDIRECT_URI: `${appOrigin}/api/auth/callback`,
             AUTH_STORAGE_CONNECTION_STRING: azurite.connectionString,
+            AUTH_GRAPH_BASE_URL: `https://localhost:${emulator.port}`,
             ...options.settings,
           },
           readyPattern: LOCAL_HOST_READY,
