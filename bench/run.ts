@@ -1,5 +1,6 @@
 import { measureLatency, printLatency } from './latency';
 import { printScaleOut, scaleOut } from './scaleOut';
+import { measureTokens, printTokens } from './tokens';
 
 /**
  * `npm run bench`: the scale-out scenario (3 instances, 10 browsers x 3 tabs) for the project
@@ -22,6 +23,7 @@ async function main(): Promise<void> {
     'Control: the naive app where it seems to work (one instance, one tab per browser)',
   );
   printLatency(await measureLatency(50));
+  printTokens(await measureTokens(50));
 
   const project = sideBySide.find((r) => r.variant === 'project');
   if (project && project.succeeded !== project.attempted) {
