@@ -55,13 +55,16 @@ interface UserView {
 }
 
 export class ApiTokens {
-  private readonly consents = new Map<string, Set<string>>();
+  /** Consented scope names by resource, lower-cased (Entra's are case-insensitive) to as first spelled. */
+  private readonly consents = new Map<string, Map<string, string>>();
   /** Refresh tokens issued per account, so that a revocation can find them. */
   private readonly refreshTokens = new Map<string, Set<string>>();
   private readonly revokedRefreshTokens = new Set<string>();
   /** When each account's sessions were last revoked (ms), for CAE challenges at Graph. */
   private readonly revokedAt = new Map<string, number>();
   private counts: TokenCounts = { byGrantType: {}, total: 0 };
+  /** When each access token was issued, in ms (`iat` has whole seconds only), by `uti`. */
+  private readonly issuedAtMs = new Map<string, number>();
   private readonly privateKey: ReturnType<typeof importJWK>;
   private readonly publicKey: ReturnType<typeof importJWK>;
 
@@ -134,7 +137,11 @@ export class ApiTokens {
     if (!scope) return;
     for (const request of resourceRequestsOf(scope.split(' '), clientId)) {
       const granted = this.consentOf(accountId, clientId, request.resource);
-      for (const name of request.scopes) if (name !== '.default') granted.add(name);
+      for (const name of request.scopes) {
+        if (name !== '.default' && !granted.has(name.toLowerCase())) {
+          granted.set(name.toLowerCase(), name);
+        }
+      }
     }
   }
 
@@ -168,7 +175,9 @@ export class ApiTokens {
       scopes: ['.default'],
     };
     const consented = this.consentOf(accountId, clientId, resource.resource);
-    const missing = resource.scopes.filter((s) => s !== '.default' && !consented.has(s));
+    const missing = resource.scopes.filter(
+      (s) => s !== '.default' && !consented.has(s.toLowerCase()),
+    );
     if (missing.length > 0) {
       return entraError(
         ctx,
@@ -178,9 +187,10 @@ export class ApiTokens {
         `AADSTS65001: The user or administrator has not consented to use the application with ID '${clientId}'. Send an interactive authorization request for this user and resource (missing: ${missing.join(' ')}).`,
       );
     }
-    const scp = resource.scopes.includes('.default') ? [...consented] : resource.scopes;
+    const scp = resource.scopes.includes('.default') ? [...consented.values()] : resource.scopes;
     const user = this.options.users.get(accountId);
     const lifetime = this.options.accessTokenSeconds;
+    const uti = randomUUID();
     body.access_token = await this.sign(
       {
         aud: resource.audience,
@@ -194,10 +204,14 @@ export class ApiTokens {
         ...(resource.audience === clientId && user?.roles.length ? { roles: user.roles } : {}),
         ...(info?.clientCapabilities.length ? { xms_cc: info.clientCapabilities } : {}),
         ver: '2.0',
-        uti: randomUUID(),
+        uti,
       },
       lifetime,
     );
+    this.issuedAtMs.set(uti, Date.now());
+    if (this.issuedAtMs.size > 10_000) {
+      this.issuedAtMs.delete(this.issuedAtMs.keys().next().value as string);
+    }
     body.token_type = 'Bearer';
     body.expires_in = lifetime;
     body.ext_expires_in = lifetime;
@@ -220,7 +234,17 @@ export class ApiTokens {
     return issued.size;
   }
 
-  /** When the user's sessions were last revoked (CAE: tokens issued before are challenged). */
+  /** Whether the token was issued before the user's last revocation (CAE challenges it then). */
+  issuedBeforeRevocation(claims: JWTPayload): boolean {
+    const revokedAt = typeof claims.oid === 'string' ? this.revokedAt.get(claims.oid) : undefined;
+    if (revokedAt === undefined) return false;
+    const issuedAt =
+      (typeof claims.uti === 'string' ? this.issuedAtMs.get(claims.uti) : undefined) ??
+      (claims.iat ?? 0) * 1000;
+    return issuedAt < revokedAt;
+  }
+
+  /** When the user's sessions were last revoked, in ms. */
   revokedAtOf(accountId: string): number | undefined {
     return this.revokedAt.get(accountId);
   }
@@ -247,10 +271,10 @@ export class ApiTokens {
       .sign(await this.privateKey);
   }
 
-  private consentOf(accountId: string, clientId: string, resource: string): Set<string> {
+  private consentOf(accountId: string, clientId: string, resource: string): Map<string, string> {
     const key = `${accountId}\n${clientId}\n${resource}`;
     let granted = this.consents.get(key);
-    if (!granted) this.consents.set(key, (granted = new Set()));
+    if (!granted) this.consents.set(key, (granted = new Map()));
     return granted;
   }
 }

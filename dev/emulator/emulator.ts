@@ -466,7 +466,11 @@ function entraLikeResponses(context: {
 }): Middleware {
   const { provider, tenantId, issuer, sessionCookie, browserOrigin, apiTokens, tokenRequests } =
     context;
+  // oidc-provider keeps only OpenID scopes in its params: the API scopes asked at authorize are
+  // taken from the query, and kept across the login page by interaction uid.
+  const pendingScopes = new Map<string, string>();
   return async (ctx, next) => {
+    const requestedScope = typeof ctx.query?.scope === 'string' ? ctx.query.scope : undefined;
     await next();
     const route = ctx.oidc?.route;
     const body = isRecord(ctx.body) ? ctx.body : undefined;
@@ -483,13 +487,7 @@ function entraLikeResponses(context: {
     } else if ((route === 'authorization' || route === 'resume') && isRedirect(ctx.status)) {
       // Entra does not send RFC 9207's iss in authorization responses (and does not advertise it).
       const location = new URL(ctx.response.get('location'), issuer);
-      // The user signed in for these scopes: the emulator's consent is implied, as for OpenID's.
-      const accountId = ctx.oidc?.session?.accountId;
-      const clientId = ctx.oidc?.client?.clientId;
-      if (location.searchParams.has('code') && accountId && clientId) {
-        const scope = ctx.oidc?.params?.scope;
-        apiTokens.recordConsent(accountId, clientId, typeof scope === 'string' ? scope : undefined);
-      }
+      recordApiConsent(ctx, location, requestedScope, pendingScopes, apiTokens);
       if (location.searchParams.get('iss') === issuer) {
         location.searchParams.delete('iss');
         ctx.set('Location', location.href);
@@ -503,6 +501,35 @@ function entraLikeResponses(context: {
       await endSessionNow(ctx, provider, sessionCookie);
     }
   };
+}
+
+/**
+ * The user signed in for the API scopes asked: the emulator's consent is implied, as for the
+ * OpenID ones (see InteractionHandler.grantFor). Recorded when the code goes to the client.
+ */
+function recordApiConsent(
+  ctx: KoaContext,
+  location: URL,
+  requestedScope: string | undefined,
+  pendingScopes: Map<string, string>,
+  apiTokens: ApiTokens,
+): void {
+  const route = ctx.oidc?.route;
+  const interaction = /\/login\/([^/?]+)$/.exec(location.pathname)?.[1];
+  if (route === 'authorization' && interaction && requestedScope) {
+    pendingScopes.set(interaction, requestedScope);
+    if (pendingScopes.size > 1000)
+      pendingScopes.delete(pendingScopes.keys().next().value as string);
+    return;
+  }
+  const resumed = route === 'resume' ? /\/([^/]+)$/.exec(ctx.path)?.[1] : undefined;
+  const scope = route === 'resume' ? resumed && pendingScopes.get(resumed) : requestedScope;
+  if (resumed) pendingScopes.delete(resumed);
+  const accountId = ctx.oidc?.session?.accountId;
+  const clientId = ctx.oidc?.client?.clientId;
+  if (location.searchParams.has('code') && accountId && clientId && scope) {
+    apiTokens.recordConsent(accountId, clientId, scope);
+  }
 }
 
 /**

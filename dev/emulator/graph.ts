@@ -62,7 +62,7 @@ export async function handleGraph(
   // CAE: a capable client's token outlives a revocation only until the resource notices.
   const revokedAt = deps.tokens.revokedAtOf(oid);
   const capable = Array.isArray(claims.xms_cc) && claims.xms_cc.includes('cp1');
-  if (capable && revokedAt !== undefined && (claims.iat ?? 0) * 1000 < revokedAt) {
+  if (capable && revokedAt !== undefined && deps.tokens.issuedBeforeRevocation(claims)) {
     const challenge = Buffer.from(
       JSON.stringify({
         access_token: { nbf: { essential: true, value: String(Math.ceil(revokedAt / 1000)) } },
@@ -78,8 +78,8 @@ export async function handleGraph(
       },
     );
   }
-  const scopes = typeof claims.scp === 'string' ? claims.scp.split(' ') : [];
-  if (!wanted.some((s) => scopes.includes(s))) {
+  const scopes = typeof claims.scp === 'string' ? claims.scp.toLowerCase().split(' ') : [];
+  if (!wanted.some((s) => scopes.includes(s.toLowerCase()))) {
     return graphError(
       res,
       403,

@@ -51,24 +51,27 @@ export async function getAccessToken(
   session: SessionTokens,
   request: AccessTokenRequest,
 ): Promise<AccessToken> {
+  // Compared lower-cased (Entra's scopes are case-insensitive), sent as the caller spelled them.
   const scopes = normaliseScopes(request.scopes);
   if (scopes.length === 0) {
     throw new Error('getAccessToken needs at least one API scope, e.g. User.Read');
   }
+  const asked = apiScopesAsSpelled(request.scopes);
   if (!request.claims) {
     const stored = await ctx.tokenCache.readTokenCache(session.key);
-    const contents = stored && openOrFail(ctx, stored, session, scopes);
+    const contents = stored && openOrFail(ctx, stored, session, asked);
     const usable = contents && findUsable(contents, scopes, ctx.clock.now().getTime());
     if (usable) return toAccessToken(usable);
   }
   const flight = `${session.key.partition}/${session.key.id}/${scopes.join(' ')}/${request.claims ?? ''}`;
-  return ctx.refreshes.run(flight, () => refreshOnce(ctx, session, scopes, request.claims));
+  return ctx.refreshes.run(flight, () => refreshOnce(ctx, session, scopes, asked, request.claims));
 }
 
 async function refreshOnce(
   ctx: AuthContext,
   session: SessionTokens,
   scopes: string[],
+  asked: string[],
   claims: string | undefined,
 ): Promise<AccessToken> {
   const startedMs = ctx.clock.now().getTime();
@@ -78,8 +81,8 @@ async function refreshOnce(
   let waited = false;
   for (;;) {
     const stored = await ctx.tokenCache.readTokenCache(session.key);
-    if (!stored) throw reauthentication('this session has no token cache', scopes);
-    const contents = openOrFail(ctx, stored, session, scopes);
+    if (!stored) throw reauthentication('this session has no token cache', asked);
+    const contents = openOrFail(ctx, stored, session, asked);
     const nowMs = ctx.clock.now().getTime();
     const usable = findUsable(contents, scopes, nowMs);
     // With a claims challenge only a token issued while this request waited will do.
@@ -89,12 +92,12 @@ async function refreshOnce(
       throw failureOf(
         failure.code,
         'the refresh this request waited for was refused',
-        scopes,
+        asked,
         claims,
       );
     }
     if (!contents.refreshToken) {
-      throw reauthentication('the refresh token was refused earlier', scopes, claims);
+      throw reauthentication('the refresh token was refused earlier', asked, claims);
     }
     if (stored.lease && stored.lease.until.getTime() > nowMs) {
       if (nowMs > deadlineMs) {
@@ -115,7 +118,7 @@ async function refreshOnce(
     );
     // Another request changed the row first (took the lease, or finished): read it again.
     if (!leased) continue;
-    return refreshUnderLease(ctx, session, contents, leased, scopes, claims);
+    return refreshUnderLease(ctx, session, contents, leased, { scopes, asked }, claims);
   }
 }
 
@@ -124,7 +127,7 @@ async function refreshUnderLease(
   session: SessionTokens,
   contents: TokenCacheContents,
   leaseVersion: string,
-  scopes: string[],
+  { scopes, asked }: { scopes: string[]; asked: string[] },
   claims: string | undefined,
 ): Promise<AccessToken> {
   const release = async (next: TokenCacheContents) => {
@@ -140,7 +143,7 @@ async function refreshUnderLease(
   try {
     issued = await ctx.identityProvider.refreshAccessToken({
       refreshToken: contents.refreshToken as string,
-      scopes,
+      scopes: asked,
       claims,
     });
   } catch (error) {
@@ -149,11 +152,11 @@ async function refreshUnderLease(
     if (code === 'reauthentication_required') {
       // The refresh token is dead: drop it and every token, in the one write that ends the lease.
       await release({ v: 1, accessTokens: [], lastFailure: { code, scopes, atMs } });
-      throw failureOf(code, (error as Error).message, scopes, claims, error);
+      throw failureOf(code, (error as Error).message, asked, claims, error);
     }
     if (code === 'consent_required') {
       await release({ ...contents, lastFailure: { code, scopes, atMs } });
-      throw failureOf(code, (error as Error).message, scopes, claims, error);
+      throw failureOf(code, (error as Error).message, asked, claims, error);
     }
     // An outage or timeout: the cache stays as it was, and the next request tries again.
     await release(contents).catch((releaseError: unknown) => {
@@ -203,6 +206,19 @@ function toAccessToken(cached: {
   expiresAtMs: number;
 }): AccessToken {
   return { token: cached.token, scopes: cached.scopes, expiresAt: new Date(cached.expiresAtMs) };
+}
+
+/** The API scopes without repeats (case-insensitively) or OpenID ones, as the caller wrote them. */
+function apiScopesAsSpelled(requested: readonly string[]): string[] {
+  const seen = new Set<string>();
+  return requested
+    .map((s) => s.trim())
+    .filter((s) => {
+      const key = s.toLowerCase();
+      if (!s || seen.has(key) || normaliseScopes([s]).length === 0) return false;
+      seen.add(key);
+      return true;
+    });
 }
 
 function sleep(ms: number): Promise<void> {

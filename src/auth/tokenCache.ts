@@ -12,7 +12,7 @@ import { open, seal } from './tokenCacheCrypto';
 
 export interface CachedAccessToken {
   token: string;
-  /** Lower-cased, as compared; the provider's spelling is irrelevant to matching. */
+  /** As the provider named them; compared case-insensitively. */
   scopes: string[];
   issuedAtMs: number;
   expiresAtMs: number;
@@ -46,9 +46,10 @@ export function findUsable(
   scopes: readonly string[],
   nowMs: number,
 ): CachedAccessToken | undefined {
-  return contents.accessTokens.find(
-    (t) => scopes.every((s) => t.scopes.includes(s)) && nowMs < refreshAtMs(t),
-  );
+  return contents.accessTokens.find((t) => {
+    const carried = normaliseScopes(t.scopes);
+    return scopes.every((s) => carried.includes(s)) && nowMs < refreshAtMs(t);
+  });
 }
 
 /** When a token is due for refresh: 5 minutes before expiry, or a tenth of its life if shorter. */
@@ -65,14 +66,15 @@ export function withIssuedTokens(
 ): TokenCacheContents {
   const accessTokens = contents.accessTokens.filter((t) => t.expiresAtMs > nowMs);
   if (issued.accessToken) {
-    const scopes = normaliseScopes(issued.accessToken.scopes);
+    const scopes = issued.accessToken.scopes.filter((s) => normaliseScopes([s]).length > 0);
+    const key = normaliseScopes(scopes).join(' ');
     const fresh: CachedAccessToken = {
       token: issued.accessToken.token,
       scopes,
       issuedAtMs: nowMs,
       expiresAtMs: issued.accessToken.expiresAt.getTime(),
     };
-    const others = accessTokens.filter((t) => t.scopes.join(' ') !== scopes.join(' '));
+    const others = accessTokens.filter((t) => normaliseScopes(t.scopes).join(' ') !== key);
     accessTokens.splice(0, accessTokens.length, fresh, ...others);
   }
   return {

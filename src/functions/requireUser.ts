@@ -76,7 +76,7 @@ export function requireUser(
       return await handler(request, context, { ...user, accessToken });
     } catch (error) {
       return user
-        ? tokenFailureResponse(error, request, context, user.signedInAt)
+        ? tokenFailureResponse(error, request, context)
         : failureResponse(error, request, context);
     }
   };

@@ -4,8 +4,9 @@ import {
   type AccessToken,
   type AccessTokenRequest,
 } from '../auth/accessTokens';
-import { readSessionCookie } from '../auth/cookies';
+import { clearCookie, readSessionCookie } from '../auth/cookies';
 import { AuthError, isAuthError } from '../auth/errors';
+import { sha256 } from '../auth/secrets';
 import { findCurrentSession } from '../auth/sessions';
 import { authContext } from '../composition';
 import {
@@ -16,6 +17,7 @@ import {
   prefersJson,
   requestCookies,
   requestUrl,
+  toFunctionsCookie,
 } from './http';
 
 export type { AccessToken, AccessTokenRequest } from '../auth/accessTokens';
@@ -47,31 +49,48 @@ export async function getAccessToken(
   return acquireAccessToken(ctx, { key: session.key, secret: cookie.secret }, options);
 }
 
-/** A sign-in just made that fails again the same way would loop: show the page instead. */
-const SIGN_IN_LOOP_GUARD_SECONDS = 30;
+/**
+ * Against redirect loops: the sign-in sent for a need is remembered for a minute in a small
+ * cookie (a hash of the need and the URL, nothing secret); the same need at the same URL within
+ * that minute shows the page instead of redirecting again.
+ */
+const RETRY_COOKIE = '__Host-authretry';
+const RETRY_COOKIE_SECONDS = 60;
 
 /**
  * A token failure as the caller should see it: a browser's GET goes to sign in (asking for the
- * scopes or claims needed) and comes back; an API caller, or a browser that just signed in, gets
- * the reason code (401 JSON, or the page with "Sign in again").
+ * scopes or claims needed) and comes back; an API caller, or a browser that already went round
+ * once for the same need, gets the reason code (401 JSON, or the page with "Sign in again").
  */
 export function tokenFailureResponse(
   error: unknown,
   request: HttpRequest,
   context: InvocationContext,
-  signedInAt?: Date,
 ): HttpResponseInit {
+  const url = requestUrl(request);
+  const here = url.pathname + url.search;
   const needsSignIn =
     isAuthError(error) &&
     (error.code === 'consent_required' || error.code === 'reauthentication_required');
-  const url = requestUrl(request);
-  const here = url.pathname + url.search;
-  const justSignedIn =
-    signedInAt !== undefined &&
-    Date.now() - signedInAt.getTime() < SIGN_IN_LOOP_GUARD_SECONDS * 1000;
-  if (needsSignIn && request.method === 'GET' && !prefersJson(request) && !justSignedIn) {
-    context.log(`tokens: ${error.code}: sending the browser to sign in (${error.message})`);
-    return { status: 302, headers: { Location: loginUrl(here, error.signIn), ...NO_STORE } };
+  if (!needsSignIn || request.method !== 'GET' || prefersJson(request)) {
+    return failureResponse(error, request, context, here);
   }
-  return failureResponse(error, request, context, here);
+  const need = sha256(
+    [error.code, here, error.signIn?.scopes?.join(' ') ?? '', error.signIn?.claims ?? ''].join(
+      '\n',
+    ),
+  ).slice(0, 22);
+  if (requestCookies(request)[RETRY_COOKIE] === need) {
+    context.warn(`tokens: ${error.code} again right after a sign-in for it: not redirecting again`);
+    const page = failureResponse(error, request, context, here);
+    return { ...page, cookies: [toFunctionsCookie(clearCookie(RETRY_COOKIE))] };
+  }
+  context.log(`tokens: ${error.code}: sending the browser to sign in (${error.message})`);
+  return {
+    status: 302,
+    headers: { Location: loginUrl(here, error.signIn), ...NO_STORE },
+    cookies: [
+      toFunctionsCookie({ name: RETRY_COOKIE, value: need, maxAgeSeconds: RETRY_COOKIE_SECONDS }),
+    ],
+  };
 }

@@ -45,7 +45,7 @@ describe('getAccessToken', () => {
     const second = await getAccessToken(h.ctx, session, { scopes: ['user.read', 'openid'] });
     expect(second.token).toBe(first.token);
     expect(h.idp.refreshes).toHaveLength(1);
-    expect(h.idp.refreshes[0]).toMatchObject({ refreshToken: 'rt-initial', scopes: ['user.read'] });
+    expect(h.idp.refreshes[0]).toMatchObject({ refreshToken: 'rt-initial', scopes: ['User.Read'] });
   });
 
   it('when the token nears expiry, then it is refreshed with the rotated refresh token', async () => {
@@ -91,7 +91,7 @@ describe('getAccessToken', () => {
       expect(result.status).toBe('rejected');
       const error = (result as PromiseRejectedResult).reason as AuthError;
       expect(error.code).toBe('reauthentication_required');
-      expect(error.signIn?.scopes).toEqual(['user.read']);
+      expect(error.signIn?.scopes).toEqual(['User.Read']);
     }
     const { lease, contents } = await contentsOf(h, session);
     expect(lease).toBeUndefined();
@@ -108,13 +108,13 @@ describe('getAccessToken', () => {
     const session = seedSession(h);
     await expect(getAccessToken(h.ctx, session, { scopes: ['Mail.Read'] })).rejects.toMatchObject({
       code: 'consent_required',
-      signIn: { scopes: ['mail.read'] },
+      signIn: { scopes: ['Mail.Read'] },
     });
     const { contents } = await contentsOf(h, session);
     expect(contents?.refreshToken).toBe('rt-initial');
     h.idp.consentedScopes.add('mail.read');
     await expect(getAccessToken(h.ctx, session, { scopes: ['Mail.Read'] })).resolves.toMatchObject({
-      scopes: ['mail.read'],
+      scopes: ['Mail.Read'],
     });
   });
 
