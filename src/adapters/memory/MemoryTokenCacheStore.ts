@@ -9,7 +9,8 @@ import type {
 export class MemoryTokenCacheStore implements TokenCacheStore {
   private readonly records = new Map<string, { write: TokenCacheWrite; version: number }>();
   private nextVersion = 1;
-  /** For tests: how many writes were made (lease, result). */
+  /** For tests: how many reads and writes (lease, result) were made. */
+  reads = 0;
   writes = 0;
 
   /** Creates the record, as the session's creation does (MemoryAuthStore.consumeFlow). */
@@ -23,6 +24,7 @@ export class MemoryTokenCacheStore implements TokenCacheStore {
   }
 
   async readTokenCache(session: RecordKey): Promise<StoredTokenCache | undefined> {
+    this.reads++;
     const record = this.records.get(keyOf(session));
     if (!record) return undefined;
     const { sealed, lease } = record.write;

@@ -75,6 +75,17 @@ describe('getAccessToken', () => {
     expect(new Set(tokens.map((t) => t.token)).size).toBe(1);
   });
 
+  it('when 20 requests on one instance find the token expired, then they share one refresh and do not poll the table', async () => {
+    const h = await createHarness();
+    const session = seedSession(h);
+    h.idp.refreshDelayMs = 150;
+    await Promise.all(Array.from({ length: 20 }, () => getAccessToken(h.ctx, session, USER_READ)));
+    expect(h.idp.refreshes).toHaveLength(1);
+    // 20 cache lookups, then one reader for all of them: no request waits on the lease.
+    expect(h.store.tokenCaches.reads).toBe(21);
+    expect(h.store.tokenCaches.writes).toBe(2); // the lease, then the result
+  });
+
   it('when the refresh token was revoked, then reauthentication_required for every waiter, the refresh token is dropped and nothing is left leased', async () => {
     const h = await createHarness();
     const session = seedSession(h, 'rt-revoked');
