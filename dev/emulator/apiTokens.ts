@@ -166,7 +166,7 @@ export class ApiTokens {
     }
     if (info?.problem) {
       ctx.status = 400;
-      ctx.body = info.problem;
+      ctx.body = { error: info.problem.error, error_description: info.problem.description };
       return;
     }
     const resource = info?.resource ?? {
