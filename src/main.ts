@@ -18,4 +18,7 @@ for (const definition of functionDefinitions) {
 
 export { functionDefinitions };
 export { getUser, requireUser } from './functions/requireUser';
+export type { RequireUserOptions, SignedInUser } from './functions/requireUser';
+export { claimsChallengeOf, getAccessToken } from './functions/tokens';
+export type { AccessToken, AccessTokenRequest } from './functions/tokens';
 export type { CurrentUser } from './auth/results';
