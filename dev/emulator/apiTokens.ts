@@ -1,7 +1,18 @@
 import { createHash, randomUUID, type JsonWebKey } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
+import { IncomingMessage } from 'node:http';
 import { importJWK, SignJWT, jwtVerify, type JWTPayload } from 'jose';
 import type { KoaContext } from 'oidc-provider';
+import {
+  capabilitiesOf,
+  GRAPH_APP_ID,
+  GRAPH_RESOURCE,
+  OIDC_SCOPES,
+  parseResourceScopes,
+  resourceRequestsOf,
+  type ResourceRequest,
+} from './resourceScopes';
+
+export { GRAPH_APP_ID } from './resourceScopes';
 
 /**
  * The emulator's access tokens for APIs, as Entra issues them: a JWT for one resource per token
@@ -15,21 +26,8 @@ import type { KoaContext } from 'oidc-provider';
  * @see https://learn.microsoft.com/entra/identity-platform/consent-types-developer#incremental-and-dynamic-user-consent
  */
 
-/** Microsoft Graph's application id: the `aud` of Graph tokens. */
-export const GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
-export const GRAPH_RESOURCE = 'https://graph.microsoft.com';
-const OIDC_SCOPES = new Set(['openid', 'profile', 'email', 'offline_access']);
 const MAX_TOKEN_FORM_BYTES = 56 * 1024;
 export const DEFAULT_ACCESS_TOKEN_SECONDS = 60 * 60;
-
-/** One resource of a token request: its audience and the scopes asked of it. */
-interface ResourceRequest {
-  /** `https://graph.microsoft.com` or `api://<client id>`, as consent is recorded. */
-  resource: string;
-  audience: string;
-  /** Scope names without the resource prefix; `.default` stands for all consented ones. */
-  scopes: string[];
-}
 
 /** What the token request asked for, kept from before oidc-provider saw the trimmed body. */
 export interface TokenRequestInfo {
@@ -63,6 +61,8 @@ export class ApiTokens {
   /** When each account's sessions were last revoked (ms), for CAE challenges at Graph. */
   private readonly revokedAt = new Map<string, number>();
   private counts: TokenCounts = { byGrantType: {}, total: 0 };
+  /** API scopes asked at authorize, while the user is at the login page, by interaction uid. */
+  private readonly pendingScopes = new Map<string, string>();
   /** When each access token was issued, in ms (`iat` has whole seconds only), by `uti`. */
   private readonly issuedAtMs = new Map<string, number>();
   private readonly privateKey: ReturnType<typeof importJWK>;
@@ -130,6 +130,32 @@ export class ApiTokens {
       form.set('scope', all.filter((s) => OIDC_SCOPES.has(s)).join(' '));
     }
     return { info, form: form.toString() };
+  }
+
+  /**
+   * After the authorize endpoint answered: when the code goes to the client, the user signed in
+   * for the API scopes asked, and the emulator's consent is implied (as for the OpenID ones, see
+   * InteractionHandler.grantFor). oidc-provider keeps only OpenID scopes in its params, so the
+   * scopes come from the query, kept across the login page by interaction uid.
+   */
+  afterAuthorization(ctx: KoaContext, location: URL, requestedScope: string | undefined): void {
+    const route = ctx.oidc?.route;
+    const interaction = /\/login\/([^/?]+)$/.exec(location.pathname)?.[1];
+    if (route === 'authorization' && interaction && requestedScope) {
+      this.pendingScopes.set(interaction, requestedScope);
+      if (this.pendingScopes.size > 1000) {
+        this.pendingScopes.delete(this.pendingScopes.keys().next().value as string);
+      }
+      return;
+    }
+    const resumed = route === 'resume' ? /\/([^/]+)$/.exec(ctx.path)?.[1] : undefined;
+    const scope = route === 'resume' ? resumed && this.pendingScopes.get(resumed) : requestedScope;
+    if (resumed) this.pendingScopes.delete(resumed);
+    const accountId = ctx.oidc?.session?.accountId;
+    const clientId = ctx.oidc?.client?.clientId;
+    if (location.searchParams.has('code') && accountId && clientId && scope) {
+      this.recordConsent(accountId, clientId, scope);
+    }
   }
 
   /** After a successful authorization: the user consented to every resource scope asked for. */
@@ -279,6 +305,19 @@ export class ApiTokens {
   }
 }
 
+/** The token request again, with the body oidc-provider should read (same socket and headers). */
+export function replayRequest(original: IncomingMessage, form: string): IncomingMessage {
+  const replay = new IncomingMessage(original.socket);
+  replay.method = original.method;
+  replay.url = original.url;
+  replay.headers = { ...original.headers, 'content-length': String(Buffer.byteLength(form)) };
+  replay.push(form);
+  replay.push(null);
+  // Else Node treats the request as aborted when it ends, and closes the client's socket.
+  replay.complete = true;
+  return replay;
+}
+
 const REVOKED_DESCRIPTION =
   "AADSTS50173: The provided grant has expired due to it being revoked, a fresh auth token is needed. The user might have changed or reset their password. The grant was issued on '' and the TokensValidFrom date (before which tokens are not valid) for this user is ''.";
 
@@ -300,68 +339,4 @@ function entraError(
     trace_id: randomUUID(),
     correlation_id: randomUUID(),
   };
-}
-
-/**
- * Entra's scope grammar: a bare name (`User.Read`) is Microsoft Graph's; `https://graph.microsoft.com/x`
- * too; `api://<client id>/x` (or `<client id>/x`) is the app's own API. One resource per request.
- */
-function resourceRequestsOf(scopes: string[], clientId: string): ResourceRequest[] {
-  const byResource = new Map<string, ResourceRequest>();
-  for (const scope of scopes) {
-    if (OIDC_SCOPES.has(scope)) continue;
-    const slash = scope.lastIndexOf('/');
-    const prefix = slash < 0 ? GRAPH_RESOURCE : scope.slice(0, slash);
-    const name = scope.slice(slash + 1);
-    const resource =
-      prefix === GRAPH_RESOURCE || prefix === GRAPH_APP_ID
-        ? GRAPH_RESOURCE
-        : prefix === clientId || prefix === `api://${clientId}`
-          ? `api://${clientId}`
-          : prefix;
-    const audience =
-      resource === GRAPH_RESOURCE ? GRAPH_APP_ID : resource === `api://${clientId}` ? clientId : '';
-    let request = byResource.get(resource);
-    if (!request) byResource.set(resource, (request = { resource, audience, scopes: [] }));
-    if (!request.scopes.includes(name)) request.scopes.push(name);
-  }
-  return [...byResource.values()];
-}
-
-function parseResourceScopes(
-  scopes: string[],
-  clientId: string,
-): { resource?: ResourceRequest } | { problem: { error: string; description: string } } {
-  const requests = resourceRequestsOf(scopes, clientId);
-  if (requests.length > 1) {
-    return {
-      problem: {
-        error: 'invalid_request',
-        description: `AADSTS28000: Provided value for the input parameter scope is not valid because it contains more than one resource. Scope ${scopes.join(' ')} is not valid.`,
-      },
-    };
-  }
-  const [request] = requests;
-  if (request && !request.audience) {
-    return {
-      problem: {
-        error: 'invalid_resource',
-        description: `AADSTS500011: The resource principal named ${request.resource} was not found in the tenant.`,
-      },
-    };
-  }
-  return { resource: request };
-}
-
-/** MSAL sends `claims={"access_token":{"xms_cc":{"values":["cp1"]}}}` for client capabilities. */
-function capabilitiesOf(form: URLSearchParams): string[] {
-  const claims = form.get('claims');
-  if (!claims) return [];
-  try {
-    const values = (JSON.parse(claims) as { access_token?: { xms_cc?: { values?: unknown } } })
-      .access_token?.xms_cc?.values;
-    return Array.isArray(values) ? values.filter((v): v is string => typeof v === 'string') : [];
-  } catch {
-    return [];
-  }
 }

@@ -11,7 +11,12 @@ import type {
   Provider,
 } from 'oidc-provider';
 import { closeServers, listenOnLoopback, portOf } from '../loopback';
-import { ApiTokens, DEFAULT_ACCESS_TOKEN_SECONDS, type TokenRequestInfo } from './apiTokens';
+import {
+  ApiTokens,
+  DEFAULT_ACCESS_TOKEN_SECONDS,
+  replayRequest,
+  type TokenRequestInfo,
+} from './apiTokens';
 import { ensureDevCertificate } from './certificate';
 import { CONTROL_PREFIX, handleControl } from './control';
 import { asHttpsRequest, FrontDoorResponse, withoutForwardedHeaders } from './frontDoor';
@@ -466,9 +471,6 @@ function entraLikeResponses(context: {
 }): Middleware {
   const { provider, tenantId, issuer, sessionCookie, browserOrigin, apiTokens, tokenRequests } =
     context;
-  // oidc-provider keeps only OpenID scopes in its params: the API scopes asked at authorize are
-  // taken from the query, and kept across the login page by interaction uid.
-  const pendingScopes = new Map<string, string>();
   return async (ctx, next) => {
     const requestedScope = typeof ctx.query?.scope === 'string' ? ctx.query.scope : undefined;
     await next();
@@ -487,7 +489,7 @@ function entraLikeResponses(context: {
     } else if ((route === 'authorization' || route === 'resume') && isRedirect(ctx.status)) {
       // Entra does not send RFC 9207's iss in authorization responses (and does not advertise it).
       const location = new URL(ctx.response.get('location'), issuer);
-      recordApiConsent(ctx, location, requestedScope, pendingScopes, apiTokens);
+      apiTokens.afterAuthorization(ctx, location, requestedScope);
       if (location.searchParams.get('iss') === issuer) {
         location.searchParams.delete('iss');
         ctx.set('Location', location.href);
@@ -501,35 +503,6 @@ function entraLikeResponses(context: {
       await endSessionNow(ctx, provider, sessionCookie);
     }
   };
-}
-
-/**
- * The user signed in for the API scopes asked: the emulator's consent is implied, as for the
- * OpenID ones (see InteractionHandler.grantFor). Recorded when the code goes to the client.
- */
-function recordApiConsent(
-  ctx: KoaContext,
-  location: URL,
-  requestedScope: string | undefined,
-  pendingScopes: Map<string, string>,
-  apiTokens: ApiTokens,
-): void {
-  const route = ctx.oidc?.route;
-  const interaction = /\/login\/([^/?]+)$/.exec(location.pathname)?.[1];
-  if (route === 'authorization' && interaction && requestedScope) {
-    pendingScopes.set(interaction, requestedScope);
-    if (pendingScopes.size > 1000)
-      pendingScopes.delete(pendingScopes.keys().next().value as string);
-    return;
-  }
-  const resumed = route === 'resume' ? /\/([^/]+)$/.exec(ctx.path)?.[1] : undefined;
-  const scope = route === 'resume' ? resumed && pendingScopes.get(resumed) : requestedScope;
-  if (resumed) pendingScopes.delete(resumed);
-  const accountId = ctx.oidc?.session?.accountId;
-  const clientId = ctx.oidc?.client?.clientId;
-  if (location.searchParams.has('code') && accountId && clientId && scope) {
-    apiTokens.recordConsent(accountId, clientId, scope);
-  }
 }
 
 /**
@@ -724,19 +697,6 @@ function sendNotFound(res: ServerResponse, tenantId: string): void {
       error_description: `AADSTS90002: Tenant not found. This emulator serves /${tenantId}/ only.`,
     }),
   );
-}
-
-/** The token request again, with the body oidc-provider should read (same socket and headers). */
-function replayRequest(original: IncomingMessage, form: string): IncomingMessage {
-  const replay = new http.IncomingMessage(original.socket);
-  replay.method = original.method;
-  replay.url = original.url;
-  replay.headers = { ...original.headers, 'content-length': String(Buffer.byteLength(form)) };
-  replay.push(form);
-  replay.push(null);
-  // Else Node treats the request as aborted when it ends, and closes the client's socket.
-  replay.complete = true;
-  return replay;
 }
 
 function findUser(users: TestUser[], idOrName: string): TestUser | undefined {
