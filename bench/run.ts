@@ -1,3 +1,4 @@
+import { faultProblems, measureFaults, printFaults } from './faults';
 import { measureLatency, printLatency } from './latency';
 import { printScaleOut, scaleOut } from './scaleOut';
 import { measureTokens, printTokens } from './tokens';
@@ -5,8 +6,10 @@ import { measureTokens, printTokens } from './tokens';
 /**
  * `npm run bench`: the scale-out scenario (3 instances, 10 browsers x 3 tabs) for the project
  * and the naive counter-example, the naive app alone on one instance with one tab per browser
- * (the setup where it appears to work), then the latency of login / callback / me.
- * Needs `npm run build` first and Chromium. Prints figures; asserts nothing on wall-clock.
+ * (the setup where it appears to work), then the latency of login / callback / me, then the
+ * fault table (storage and identity provider faults through the fault-injection proxies).
+ * Needs `npm run build` first and Chromium. Prints figures; exits non-zero when the project
+ * loses a sign-in, or a fault leaves half-written records, a wait past its bound, or no recovery.
  */
 
 async function main(): Promise<void> {
@@ -24,10 +27,16 @@ async function main(): Promise<void> {
   );
   printLatency(await measureLatency(50));
   printTokens(await measureTokens(50));
+  const faults = await measureFaults();
+  printFaults(faults);
 
   const project = sideBySide.find((r) => r.variant === 'project');
   if (project && project.succeeded !== project.attempted) {
     console.error(`\nThe project lost ${project.attempted - project.succeeded} sign-ins.`);
+    process.exitCode = 1;
+  }
+  for (const problem of faultProblems(faults)) {
+    console.error(`\nFault table: ${problem}`);
     process.exitCode = 1;
   }
 }

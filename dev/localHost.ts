@@ -53,13 +53,12 @@ export async function startLocalHost(options: LocalHostOptions): Promise<Running
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const started = performance.now();
-    let url: URL;
-    try {
-      url = new URL(req.url ?? '/', `http://${req.headers.host ?? `localhost:${options.port}`}`);
-    } catch {
-      // A Host header no URL can be built from ("a b"): refuse it, never crash the host.
+    const url = requestUrl(req, options.port);
+    if (!url) {
+      // A Host header that is not host[:port] ("a b", "u@localhost") or a request target that
+      // is not a path: the client's mistake, so 400, never a crash or a 500.
       res.writeHead(400).end();
-      log(`[host] ${req.method} (malformed URL or Host) 400`);
+      log(`[host] ${req.method} (malformed request target or Host) 400`);
       return;
     }
     let status = 500;
@@ -151,6 +150,23 @@ export async function startLocalHost(options: LocalHostOptions): Promise<Running
       await closeServers(servers);
     },
   };
+}
+
+/** RFC 9110 Host: uri-host [":" port], no userinfo; a reg-name or an IP literal. */
+const HOST_HEADER = /^(?:[A-Za-z0-9._-]+|\[[0-9A-Fa-f:.]+\])(?::\d{1,5})?$/;
+
+/** The request's URL from an origin-form target and a well-formed Host, else undefined. */
+function requestUrl(req: http.IncomingMessage, port: number): URL | undefined {
+  const host = req.headers.host ?? `localhost:${port}`;
+  const target = req.url ?? '/';
+  if (!HOST_HEADER.test(host) || !target.startsWith('/')) return undefined;
+  try {
+    // Concatenated, not resolved: "//evil/x" stays a path on this host.
+    const url = new URL(`http://${host}${target}`);
+    return url.username || url.password ? undefined : url;
+  } catch {
+    return undefined;
+  }
 }
 
 function routePattern(prefix: string, route: string): RegExp {

@@ -1,21 +1,41 @@
-// Bundles the deployable app into dist/main.js: one file, every dependency inside, so the
-// Functions host loads it fast and the deployed package needs no node_modules.
+// Builds dist/, the one folder azd deploys (azure.yaml `dist: dist`): the esbuild bundle with every
+// dependency inside, host.json, a package.json whose main is the bundle (no dependencies: the host
+// runs no npm install, and nothing needs one) and .funcignore, which azd applies when it zips dist/.
 import { build } from 'esbuild';
-import { rmSync } from 'node:fs';
+import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 
-rmSync('dist', { recursive: true, force: true });
+const DIST = 'dist';
+const BUNDLE = 'main.js';
+
+rmSync(DIST, { recursive: true, force: true });
 const result = await build({
   entryPoints: ['src/main.ts'],
-  outfile: 'dist/main.js',
+  outfile: `${DIST}/${BUNDLE}`,
   bundle: true,
   platform: 'node',
   target: 'node20',
   format: 'cjs',
+  // For local runs and debugging; .funcignore keeps it out of the deployed package.
   sourcemap: 'linked',
   // Injected by the Functions host at run time; not an npm package.
   external: ['@azure/functions-core'],
   logLevel: 'warning',
   metafile: true,
 });
+
+const project = JSON.parse(readFileSync('package.json', 'utf8'));
+const deployed = {
+  name: project.name,
+  version: project.version,
+  private: true,
+  description: 'The deployable bundle (built by scripts/bundle.mjs; not edited by hand).',
+  main: BUNDLE,
+};
+writeFileSync(`${DIST}/package.json`, `${JSON.stringify(deployed, null, 2)}\n`);
+copyFileSync('host.json', `${DIST}/host.json`);
+copyFileSync('.funcignore', `${DIST}/.funcignore`);
+
 const bytes = Object.values(result.metafile.outputs).reduce((sum, o) => sum + o.bytes, 0);
-console.log(`bundled dist/main.js (${(bytes / 1024 / 1024).toFixed(1)} MiB with source map)`);
+console.log(
+  `built ${DIST}/: ${BUNDLE} (${(bytes / 1024 / 1024).toFixed(1)} MiB with source map), host.json, package.json`,
+);

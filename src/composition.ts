@@ -1,8 +1,9 @@
-import { createRemoteJWKSet, type JWTVerifyGetKey } from 'jose';
+import type { JWTVerifyGetKey } from 'jose';
 import { createTableClient } from './adapters/tables/createTableClient';
 import { TableAuthStore } from './adapters/tables/TableAuthStore';
 import { msalCredential } from './adapters/msal/credentials';
 import { MsalIdentityProvider } from './adapters/msal/MsalIdentityProvider';
+import { ProviderKeySet } from './adapters/msal/ProviderKeySet';
 import type { AuthContext } from './auth/AuthContext';
 import { FLOW_RETENTION_SECONDS } from './auth/cookies';
 import { AuthError } from './auth/errors';
@@ -64,36 +65,31 @@ function buildServices(config: AuthConfig): AppServices {
     redirectUri: config.redirectUri.href,
     scopes: config.scopes,
     log: processLog,
+    timeoutMs: config.idpTimeoutMs,
   });
   const managedIdentityClientId =
     config.credential.kind === 'managedIdentity'
       ? config.credential.managedIdentityClientId
       : undefined;
-  const store = new TableAuthStore(createTableClient(config.storage, managedIdentityClientId), {
-    flowTtlSeconds: config.flowTtlSeconds,
-    flowRetentionSeconds: FLOW_RETENTION_SECONDS,
-    sessionAbsoluteSeconds: config.sessionAbsoluteSeconds,
-  });
+  const store = new TableAuthStore(
+    createTableClient(config.storage, managedIdentityClientId),
+    {
+      flowTtlSeconds: config.flowTtlSeconds,
+      flowRetentionSeconds: FLOW_RETENTION_SECONDS,
+      sessionAbsoluteSeconds: config.sessionAbsoluteSeconds,
+    },
+    { operationTimeoutMs: config.storageTimeoutMs },
+  );
   return {
     config,
     store,
     identityProvider,
-    signingKeys: lazyKeySet(identityProvider),
+    // The JWKS URL comes from discovery, which happens at first use, not at start-up.
+    signingKeys: new ProviderKeySet({
+      jwksUri: async () => (await identityProvider.metadata()).jwksUri,
+      timeoutMs: config.idpTimeoutMs,
+      log: processLog,
+    }).getKey,
     clock: systemClock,
-  };
-}
-
-/** The JWKS URL comes from discovery, which happens at first use, not at start-up. */
-function lazyKeySet(identityProvider: IdentityProvider): JWTVerifyGetKey {
-  let keySet: Promise<JWTVerifyGetKey> | undefined;
-  return async (header, token) => {
-    keySet ??= identityProvider
-      .metadata()
-      .then(({ jwksUri }) => createRemoteJWKSet(new URL(jwksUri)) as JWTVerifyGetKey)
-      .catch((error: unknown) => {
-        keySet = undefined;
-        throw error;
-      });
-    return (await keySet)(header, token);
   };
 }

@@ -30,6 +30,10 @@ export interface AuthConfig {
   flowTtlSeconds: number;
   sessionIdleSeconds: number;
   sessionAbsoluteSeconds: number;
+  /** Total time one Table Storage operation may take, the SDK's retries included. */
+  storageTimeoutMs: number;
+  /** Time one call to the identity provider (discovery, token endpoint, keys) may take. */
+  idpTimeoutMs: number;
 }
 
 /** Every setting the app reads (SPEC, Settings). */
@@ -50,7 +54,12 @@ export const SETTING_NAMES = [
   'AUTH_FLOW_TTL_SECONDS',
   'AUTH_SESSION_IDLE_SECONDS',
   'AUTH_SESSION_ABSOLUTE_SECONDS',
+  'AUTH_STORAGE_TIMEOUT_MS',
+  'AUTH_IDP_TIMEOUT_MS',
 ] as const;
+
+export const DEFAULT_STORAGE_TIMEOUT_MS = 5_000;
+export const DEFAULT_IDP_TIMEOUT_MS = 10_000;
 
 export const DEFAULT_SCOPES = ['openid', 'profile', 'email', 'offline_access'] as const;
 const MULTI_TENANT_SEGMENTS = new Set(['organizations', 'common', 'consumers']);
@@ -81,6 +90,16 @@ const seconds = (fallback: number) =>
       .int('must be a whole number of seconds')
       .min(10, 'must be at least 10 seconds')
       .max(31 * 24 * 3600, 'must be at most 31 days')
+      .default(fallback),
+  );
+const milliseconds = (fallback: number) =>
+  z.preprocess(
+    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
+    z.coerce
+      .number({ message: 'must be a whole number of milliseconds' })
+      .int('must be a whole number of milliseconds')
+      .min(100, 'must be at least 100 milliseconds')
+      .max(120_000, 'must be at most 120000 milliseconds (2 minutes)')
       .default(fallback),
   );
 const commaList = optionalText.transform((s) =>
@@ -114,6 +133,8 @@ const settingsSchema = z.object({
   AUTH_FLOW_TTL_SECONDS: seconds(600),
   AUTH_SESSION_IDLE_SECONDS: seconds(3600),
   AUTH_SESSION_ABSOLUTE_SECONDS: seconds(28800),
+  AUTH_STORAGE_TIMEOUT_MS: milliseconds(DEFAULT_STORAGE_TIMEOUT_MS),
+  AUTH_IDP_TIMEOUT_MS: milliseconds(DEFAULT_IDP_TIMEOUT_MS),
 });
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -183,6 +204,8 @@ export function loadConfig(env: Env): AuthConfig {
     flowTtlSeconds,
     sessionIdleSeconds,
     sessionAbsoluteSeconds,
+    storageTimeoutMs: s.AUTH_STORAGE_TIMEOUT_MS ?? DEFAULT_STORAGE_TIMEOUT_MS,
+    idpTimeoutMs: s.AUTH_IDP_TIMEOUT_MS ?? DEFAULT_IDP_TIMEOUT_MS,
   };
 }
 

@@ -62,6 +62,11 @@ export interface EmulatorOptions {
   users?: TestUser[];
   /** Where the TLS certificate lives (see ensureDevCertificate). */
   certDir: string;
+  /**
+   * The https origin clients use, when it is not the emulator's own (a fault-injection proxy in
+   * front of it, see testHooks.ts). Defaults to `https://localhost:<port>`.
+   */
+  publicOrigin?: string;
   /** Called with one line per request (method, path, status); never with queries or bodies. */
   log?: (line: string) => void;
   /** Lifetime of access tokens for APIs (default 1 hour); a few seconds make tests refresh. */
@@ -111,7 +116,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     https.createServer({ cert, key }, (req, res) => handle(withoutForwardedHeaders(req), res)),
   );
   const port = portOf(servers);
-  const origin = `https://localhost:${port}`;
+  const origin = options.publicOrigin ?? `https://localhost:${port}`;
   const authority = `${origin}/${tenantId}`;
   const issuer = `${authority}/v2.0`;
   let browserOrigin: string | undefined;

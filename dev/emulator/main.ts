@@ -2,6 +2,7 @@ import path from 'node:path';
 import { PROJECT_ROOT } from '../processes';
 import { DEV_CLIENT_ID, DEV_TENANT_ID, loadOrCreateDevClientSecret } from './devRegistration';
 import { assertDevelopmentOnly, startEmulator } from './emulator';
+import { publicOriginFromEnv, usersFromEnv } from './testHooks';
 
 /**
  * `tsx dev/emulator/main.ts`: runs the local Entra ID emulator until SIGINT/SIGTERM.
@@ -49,6 +50,8 @@ async function main(): Promise<void> {
     browserPort,
     tenantId: env.EMULATOR_TENANT_ID || DEV_TENANT_ID,
     certDir,
+    publicOrigin: publicOriginFromEnv(env),
+    users: usersFromEnv(env),
     clients: [
       {
         clientId: env.EMULATOR_CLIENT_ID || DEV_CLIENT_ID,

@@ -36,6 +36,16 @@ var graphDelegatedPermissionIds = {
   'User.Read': 'e1fe6dd8-ba31-4d61-89e7-88639da4683d'
 }
 
+// The identity running the deployment becomes an owner of what it creates. The Graph extension does not do
+// that itself (msgraph-bicep-types issue 154), so a pipeline that holds only Application.ReadWrite.OwnedBy
+// could create the registration once and then get 403 on every redeploy. 'append' (the default) keeps owners
+// added by hand.
+var deployerOwns = {
+  relationships: [
+    deployer().objectId
+  ]
+}
+
 // Federated identity credential for a managed identity: audience api://AzureADTokenExchange (public cloud;
 // the Graph extension deploys to the public cloud only), issuer this tenant's v2.0 issuer, subject the
 // identity's principal id.
@@ -46,6 +56,7 @@ resource app 'Microsoft.Graph/applications@v1.0' = {
   uniqueName: uniqueName
   displayName: displayName
   signInAudience: signInAudience
+  owners: deployerOwns
   web: {
     redirectUris: redirectUris
     // Authorization code flow with PKCE only: no tokens from the authorize endpoint.
@@ -97,6 +108,7 @@ resource app 'Microsoft.Graph/applications@v1.0' = {
 // The enterprise application (service principal) users sign in to and consent for.
 resource servicePrincipal 'Microsoft.Graph/servicePrincipals@v1.0' = {
   appId: app.appId
+  owners: deployerOwns
 }
 
 output appId string = app.appId

@@ -7,14 +7,8 @@ param applicationInsightsName string
 @description('Principal (object) id of the function app\'s user-assigned identity.')
 param managedIdentityPrincipalId string
 
-@description('Object id of the deploying user or service principal. Empty: no developer access.')
+@description('Object id of the developer (by default whoever deploys: a user, or a pipeline\'s service principal). Empty: no developer access.')
 param userPrincipalId string = ''
-
-@allowed([
-  'User'
-  'ServicePrincipal'
-])
-param userPrincipalType string = 'User'
 
 // Built-in role definition ids
 // (https://learn.microsoft.com/azure/role-based-access-control/built-in-roles).
@@ -74,6 +68,8 @@ resource identityMetricsPublisher 'Microsoft.Authorization/roleAssignments@2022-
 // --- The deploying developer (optional) ---
 // Table data, to inspect flow and session rows or run the app locally against this table; telemetry, to
 // send it from a local run. Not the runtime's blobs: nothing a developer does needs them.
+// No principalType: the deployer may be a user or a pipeline's service principal, and a wrong type fails the
+// assignment; without it Azure looks the principal up (it exists already, so no replication delay applies).
 
 resource userTableData 'Microsoft.Authorization/roleAssignments@2022-04-01' = if (!empty(userPrincipalId)) {
   name: guid(storageAccount.id, userPrincipalId, storageTableDataContributorRoleId)
@@ -81,7 +77,6 @@ resource userTableData 'Microsoft.Authorization/roleAssignments@2022-04-01' = if
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', storageTableDataContributorRoleId)
     principalId: userPrincipalId
-    principalType: userPrincipalType
   }
 }
 
@@ -91,6 +86,5 @@ resource userMetricsPublisher 'Microsoft.Authorization/roleAssignments@2022-04-0
   properties: {
     roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', monitoringMetricsPublisherRoleId)
     principalId: userPrincipalId
-    principalType: userPrincipalType
   }
 }

@@ -58,9 +58,8 @@ resource storage 'Microsoft.Storage/storageAccounts@2023-05-01' = {
   }
 }
 
-// primaryEndpoints.table ends with a slash; the app's setting is the bare endpoint.
-var tableEndpoint = storage.properties.primaryEndpoints.table
-
 output name string = storage.name
 output blobEndpoint string = storage.properties.primaryEndpoints.blob
-output tableEndpoint string = endsWith(tableEndpoint, '/') ? substring(tableEndpoint, 0, length(tableEndpoint) - 1) : tableEndpoint
+// The app's setting is the bare endpoint (primaryEndpoints.table has a trailing slash). With the Standard
+// endpoint type (dnsEndpointType above) it is always this, in every cloud.
+output tableEndpoint string = 'https://${storage.name}.table.${environment().suffixes.storage}'

@@ -11,10 +11,11 @@ import {
 } from './cookies';
 import { AuthError, isAuthError } from './errors';
 import { validateIdToken } from './idToken';
+import { aadstsCode, forDisplay, forLog } from './redact';
 import { checkParameter } from './requestLimits';
 import type { RedirectResult } from './results';
 import { constantTimeEqual, randomToken, SESSION_SECRET_BYTES, sha256 } from './secrets';
-import { findCurrentSession, sessionKeyOf } from './sessions';
+import { findCurrentSession, sessionClaims, sessionKeyOf } from './sessions';
 
 export interface CallbackRequest {
   url: URL;
@@ -56,15 +57,21 @@ export async function completeLogin(
   if (idpError) {
     const found = await findFlowOfThisBrowser(ctx, state, flowCookies).catch(() => undefined);
     if (found?.stored && !found.stored.flow.consumedAt) await consumeQuietly(ctx, found.stored);
-    const error = new AuthError('idp_error', `identity provider returned ${idpError}`, {
-      // The provider's own words are shown only for a flow this browser started: otherwise
-      // anyone could put text of their choosing on this origin's error page.
-      details: found?.stored
-        ? idpErrorDescription
-          ? `${idpError}: ${idpErrorDescription}`
-          : idpError
-        : undefined,
-    });
+    // The log gets the error code, Entra's AADSTS number and a redacted, capped excerpt: a
+    // hostile or buggy provider may echo the secret, code or verifier it was sent.
+    const aadsts = aadstsCode(idpErrorDescription);
+    const excerpt = idpErrorDescription ? `: ${forLog(idpErrorDescription)}` : '';
+    const error = new AuthError(
+      'idp_error',
+      `identity provider returned ${forLog(idpError, 64)}${aadsts ? ` (${aadsts})` : ''}${excerpt}`,
+      {
+        // The provider's own words are shown only for a flow this browser started: otherwise
+        // anyone could put text of their choosing on this origin's error page.
+        details: found?.stored
+          ? forDisplay(idpErrorDescription ? `${idpError}: ${idpErrorDescription}` : idpError)
+          : undefined,
+      },
+    );
     error.returnTo = found?.stored?.flow.returnTo;
     throw error;
   }
@@ -149,20 +156,26 @@ async function finish(
   const session: SessionRecord = {
     // A new id at every sign-in, against session fixation; the row sits beside its flow.
     key: sessionKeyOf(stored.flow.key.partition, secret),
-    user,
+    user: sessionClaims(user),
     createdAt: now,
     idleExpiresAt: new Date(now.getTime() + config.sessionIdleSeconds * 1000),
     absoluteExpiresAt: new Date(now.getTime() + config.sessionAbsoluteSeconds * 1000),
   };
-  if ((await store.consumeFlow(stored, now, session)) === 'already_consumed') {
-    return alreadyUsed(ctx, request, stored);
+  let outcome;
+  try {
+    outcome = await store.consumeFlow(stored, now, session);
+  } catch (error) {
+    // Claims the store cannot hold will not fit on a retry either: the code is spent.
+    if (isAuthError(error) && error.code === 'claims_too_large') await consumeQuietly(ctx, stored);
+    throw error;
   }
+  if (outcome === 'already_consumed') return alreadyUsed(ctx, request, stored);
 
   // Signing in again replaces this browser's previous session.
   const previous = readSessionCookie(request.cookies);
   if (previous) {
     await store.deleteSession(sessionKeyOf(previous.partition, previous.secret)).catch((error) => {
-      log.warn(`callback: previous session not deleted: ${String(error)}`);
+      log.warn(`callback: previous session not deleted: ${forLog(String(error))}`);
     });
   }
   log.info(`callback: signed in oid=${user.oid} tid=${user.tid}`);
@@ -221,7 +234,7 @@ async function consumeQuietly(ctx: AuthContext, stored: StoredFlow): Promise<voi
   try {
     await ctx.store.consumeFlow(stored, ctx.clock.now());
   } catch (error) {
-    ctx.log.warn(`callback: could not consume the failed flow: ${String(error)}`);
+    ctx.log.warn(`callback: could not consume the failed flow: ${forLog(String(error))}`);
   }
 }
 

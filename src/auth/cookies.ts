@@ -12,7 +12,7 @@ import type { RecordKey } from '../ports/AuthStore';
 
 export const FLOW_COOKIE_PREFIX = '__Host-authflow-';
 export const SESSION_COOKIE_NAME = '__Host-authsession';
-/** At most this many flow cookies at once; the oldest is dropped first. */
+/** At most this many flow cookies at once; planted ones, then the oldest, are dropped first. */
 export const MAX_FLOW_COOKIES = 8;
 /** How long a flow record outlives the flow, to tell "expired" and "used" from "unknown". */
 export const FLOW_RETENTION_SECONDS = 60 * 60;
@@ -25,6 +25,8 @@ const PARTITION = /^[A-Za-z0-9_-]{1,64}$/;
 const FLOW_ID = /^[A-Za-z0-9_-]{22}$/;
 const FLOW_COOKIE_VALUE = /^([0-9a-z]{1,12})\.([A-Za-z0-9_-]{22})$/;
 const SESSION_COOKIE_VALUE = /^([A-Za-z0-9_-]{1,64})\.([A-Za-z0-9_-]{43})$/;
+/** A name a Set-Cookie header can carry (RFC 6265 token); others cannot be cleared by name. */
+const COOKIE_NAME = /^[!#$%&'*+.^_`|~0-9A-Za-z-]+$/;
 
 /** A cookie the adapter must set (maxAgeSeconds > 0) or clear (0). */
 export interface CookieToSet {
@@ -86,14 +88,46 @@ export function readFlowCookies(cookies: Readonly<Record<string, string>>): Flow
   return found;
 }
 
-/** Clears the oldest flow cookies so that, with the one about to be set, at most MAX remain. */
-export function evictOldFlowCookies(existing: readonly FlowCookie[]): CookieToSet[] {
-  const excess = existing.length - (MAX_FLOW_COOKIES - 1);
-  if (excess <= 0) return [];
-  return [...existing]
-    .sort((a, b) => a.issuedAtSeconds - b.issuedAtSeconds)
-    .slice(0, excess)
-    .map((cookie) => clearCookie(cookie.name));
+/** How far an instance's clock may run ahead of the one that issued a flow cookie. */
+export const FLOW_COOKIE_CLOCK_SKEW_SECONDS = 120;
+/** At most this many unusable flow cookies are cleared per response (the rest next time). */
+const MAX_UNUSABLE_CLEARED = 2 * MAX_FLOW_COOKIES;
+
+/** How long a flow cookie lives: its record's TTL and retention, plus a margin. */
+export function flowCookieLifetimeSeconds(flowTtlSeconds: number): number {
+  return flowTtlSeconds + FLOW_RETENTION_SECONDS + FLOW_COOKIE_MARGIN_SECONDS;
+}
+
+/**
+ * The flow cookies to clear before one more is set, so that at most MAX_FLOW_COOKIES remain.
+ * Eviction goes by what this server knows, not by what a cookie claims: first the cookies it
+ * could never have issued (malformed, or an issue time in the future or older than a flow
+ * cookie lives: planted ones), all of them; then the oldest of the plausible ones.
+ */
+export function evictFlowCookies(
+  cookies: Readonly<Record<string, string>>,
+  now: Date,
+  lifetimeSeconds: number,
+): CookieToSet[] {
+  const nowSeconds = now.getTime() / 1000;
+  const plausible = (cookie: FlowCookie) =>
+    cookie.issuedAtSeconds <= nowSeconds + FLOW_COOKIE_CLOCK_SKEW_SECONDS &&
+    cookie.issuedAtSeconds >= nowSeconds - lifetimeSeconds - FLOW_COOKIE_CLOCK_SKEW_SECONDS;
+  const wellFormed = readFlowCookies(cookies);
+  const usable = wellFormed.filter(plausible);
+  const usableNames = new Set(usable.map((cookie) => cookie.name));
+  const unusable = Object.keys(cookies)
+    .filter(
+      (name) =>
+        name.startsWith(FLOW_COOKIE_PREFIX) && COOKIE_NAME.test(name) && !usableNames.has(name),
+    )
+    .slice(0, MAX_UNUSABLE_CLEARED);
+  const excess = usable.length - (MAX_FLOW_COOKIES - 1);
+  const oldest =
+    excess > 0
+      ? [...usable].sort((a, b) => a.issuedAtSeconds - b.issuedAtSeconds).slice(0, excess)
+      : [];
+  return [...unusable, ...oldest.map((cookie) => cookie.name)].map(clearCookie);
 }
 
 export function sessionCookie(

@@ -39,6 +39,12 @@ export const REASONS = {
     advice:
       'The identity provider refused or failed to complete the sign-in. Sign in again; if it keeps failing, the app registration or its credential may be misconfigured.',
   },
+  idp_throttled: {
+    status: 503,
+    title: 'The identity provider asked us to wait',
+    advice:
+      'The identity provider is busy and asked this app to wait before trying again (the Retry-After header says how long). Other sign-ins are not affected. Wait a moment and sign in again.',
+  },
   invalid_id_token: {
     status: 400,
     title: 'The identity token was not valid',
@@ -56,6 +62,12 @@ export const REASONS = {
     title: 'Sign-in is temporarily unavailable',
     advice:
       'The sign-in store could not be reached. Nothing was half-saved. Try again in a moment.',
+  },
+  claims_too_large: {
+    status: 400,
+    title: 'Your account carries more information than this app can keep',
+    advice:
+      'The identity provider sent claims about you (names, roles or other values) too large for this app to store in a session, so you cannot be signed in this way. This will not go away by retrying: ask your administrator to reduce the claims issued to this app.',
   },
   invalid_request: {
     status: 400,
@@ -99,11 +111,19 @@ export class AuthError extends Error {
   returnTo?: string;
   /** For consent_required / reauthentication_required: what the new sign-in must ask for. */
   readonly signIn?: SignInNeeds;
+  /** Seconds before trying again is worth it (sent as Retry-After), when the cause says so. */
+  readonly retryAfterSeconds?: number;
 
   constructor(
     code: ReasonCode,
     message: string,
-    options?: { cause?: unknown; details?: string; status?: number; signIn?: SignInNeeds },
+    options?: {
+      cause?: unknown;
+      details?: string;
+      status?: number;
+      retryAfterSeconds?: number;
+      signIn?: SignInNeeds;
+    },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AuthError';
@@ -112,6 +132,7 @@ export class AuthError extends Error {
     this.signIn = options?.signIn;
     // A few uses of a code answer with another status, e.g. a cross-site logout is a 403.
     this.status = options?.status ?? REASONS[code].status;
+    this.retryAfterSeconds = options?.retryAfterSeconds;
   }
 }
 

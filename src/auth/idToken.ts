@@ -1,6 +1,6 @@
 import { errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { UserClaims } from '../ports/AuthStore';
-import { AuthError } from './errors';
+import { AuthError, isAuthError } from './errors';
 import { constantTimeEqual } from './secrets';
 
 /**
@@ -53,6 +53,9 @@ export async function validateIdToken(
       requiredClaims: ['iss', 'aud', 'exp', 'iat', 'sub'],
     }));
   } catch (error) {
+    // The key set's own verdict (e.g. the provider's keys could not be fetched: an upstream
+    // failure, token_exchange_failed, not a bad token).
+    if (isAuthError(error)) throw error;
     // The provider's key set could not be fetched: an upstream failure, not a bad token.
     if (error instanceof joseErrors.JWKSTimeout || !(error instanceof joseErrors.JOSEError)) {
       throw new AuthError(

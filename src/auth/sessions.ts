@@ -1,7 +1,8 @@
-import type { RecordKey, SessionRecord } from '../ports/AuthStore';
+import type { RecordKey, SessionRecord, UserClaims } from '../ports/AuthStore';
 import type { AuthContext } from './AuthContext';
 import { readSessionCookie } from './cookies';
 import type { CurrentUser } from './results';
+import { forLog } from './redact';
 import { sha256 } from './secrets';
 
 /**
@@ -12,9 +13,25 @@ export function sessionKeyOf(partition: string, secret: string): RecordKey {
   return { partition, id: sha256(secret) };
 }
 
-/** Slide the idle expiry at most this often per session, so reads are not all writes. */
+/**
+ * Slide the idle expiry at most this often per session, so reads are not all writes: a tenth
+ * of the idle timeout, so a session in use never reaches it, however short it is.
+ */
 export function idleRefreshSeconds(sessionIdleSeconds: number): number {
-  return Math.max(30, Math.floor(sessionIdleSeconds / 10));
+  return Math.max(1, Math.floor(sessionIdleSeconds / 10));
+}
+
+/**
+ * At most this many groups are kept in a session: Entra's own limit for groups in a token
+ * (past it Entra sends none and an overage claim instead).
+ * @see https://learn.microsoft.com/entra/identity-platform/id-token-claims-reference#groups-overage-claim
+ */
+export const MAX_SESSION_GROUPS = 200;
+
+/** The claims as a session keeps them: beyond MAX_SESSION_GROUPS, no groups and a marker. */
+export function sessionClaims(user: UserClaims): UserClaims {
+  if (user.groups.length <= MAX_SESSION_GROUPS) return user;
+  return { ...user, groups: [], groupsOverage: true };
 }
 
 /** The browser's live session, if any (no sliding: a pure check). */
@@ -54,7 +71,7 @@ export async function getCurrentUser(
         idleExpiresAt = extended;
       } catch (error) {
         // The session is valid as read; failing to slide it only shortens it.
-        ctx.log.warn(`session: idle expiry not extended: ${String(error)}`);
+        ctx.log.warn(`session: idle expiry not extended: ${forLog(String(error))}`);
       }
     }
   }

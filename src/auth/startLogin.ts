@@ -1,15 +1,9 @@
 import { LOOPBACK_HOSTS } from '../config';
 import type { AuthContext } from './AuthContext';
-import {
-  FLOW_COOKIE_MARGIN_SECONDS,
-  FLOW_RETENTION_SECONDS,
-  encodeState,
-  evictOldFlowCookies,
-  flowCookie,
-  readFlowCookies,
-} from './cookies';
+import { encodeState, evictFlowCookies, flowCookie, flowCookieLifetimeSeconds } from './cookies';
 import { AuthError } from './errors';
 import { isClaimsRequest } from './claimsChallenge';
+import { forLog } from './redact';
 import { checkParameter } from './requestLimits';
 import type { RedirectResult } from './results';
 import { resolveReturnTo } from './returnTo';
@@ -72,6 +66,15 @@ export async function startLogin(ctx: AuthContext, request: LoginRequest): Promi
     request.forwardedProto?.split(',')[0]?.trim().toLowerCase() === 'https'
       ? 'https:'
       : request.url.protocol;
+  // Behind a TLS-terminating front end every request says https: "moving" to an http redirect
+  // URI on this very host and port would come back as https again, forever.
+  const sameHostAndPort = request.url.host.toLowerCase() === canonical.host.toLowerCase();
+  if (sameHostAndPort && protocol === 'https:' && canonical.protocol === 'http:') {
+    throw new AuthError(
+      'misconfigured',
+      `sign-in requested over https (X-Forwarded-Proto or the URL), but AUTH_REDIRECT_URI is ${canonical.href}: set AUTH_REDIRECT_URI to the https URL users open.`,
+    );
+  }
   if (
     request.url.hostname.toLowerCase() !== canonical.hostname.toLowerCase() ||
     protocol !== canonical.protocol
@@ -89,9 +92,10 @@ export async function startLogin(ctx: AuthContext, request: LoginRequest): Promi
   }
 
   const { returnTo, rejected } = resolveReturnTo(requestedReturnTo, config.allowedRedirectOrigins);
-  if (rejected) log.warn(`login: returnTo refused (${rejected}); using ${returnTo}`);
+  if (rejected) log.warn(`login: returnTo refused (${forLog(rejected)}); using ${returnTo}`);
 
   const createdAt = clock.now();
+  const cookieLifetimeSeconds = flowCookieLifetimeSeconds(config.flowTtlSeconds);
   const key = { partition: store.partitionFor(createdAt), id: randomToken(FLOW_SECRET_BYTES) };
   const cookieSecret = randomToken(FLOW_SECRET_BYTES);
   const nonce = randomToken(FLOW_SECRET_BYTES);
@@ -121,15 +125,10 @@ export async function startLogin(ctx: AuthContext, request: LoginRequest): Promi
     kind: 'redirect',
     location,
     cookies: [
-      ...evictOldFlowCookies(readFlowCookies(request.cookies)),
+      ...evictFlowCookies(request.cookies, createdAt, cookieLifetimeSeconds),
       // The cookie outlives the record, so that a late or repeated callback is told "expired"
       // or "already used" rather than "missing cookie".
-      flowCookie(
-        key.id,
-        cookieSecret,
-        createdAt,
-        config.flowTtlSeconds + FLOW_RETENTION_SECONDS + FLOW_COOKIE_MARGIN_SECONDS,
-      ),
+      flowCookie(key.id, cookieSecret, createdAt, cookieLifetimeSeconds),
     ],
   };
 }

@@ -99,10 +99,13 @@ export function failureResponse(
   else context.warn(line);
 
   const retryUrl = loginUrl(error.returnTo ?? returnTo, error.signIn);
+  // An upstream that asked for a pause (idp_throttled) passes the pause on to the client.
+  const retryAfter: Record<string, string> =
+    error.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(error.retryAfterSeconds) };
   if (prefersJson(request)) {
     return {
       status: error.status,
-      headers: { ...NO_STORE },
+      headers: { ...NO_STORE, ...retryAfter },
       jsonBody: {
         error: error.code,
         message: REASONS[error.code].title + (error.details ? `: ${error.details}` : ''),
@@ -112,7 +115,7 @@ export function failureResponse(
   }
   return {
     status: error.status,
-    headers: { ...HTML_PAGE },
+    headers: { ...HTML_PAGE, ...retryAfter },
     body: errorPage(error, correlationId, retryUrl),
   };
 }

@@ -40,6 +40,11 @@ export interface UserClaims {
   login_hint?: string;
   roles: string[];
   groups: string[];
+  /**
+   * Set when the user is in more groups than a session keeps (MAX_SESSION_GROUPS): `groups` is
+   * then empty, as Entra does past its own limit ("group overage"); ask Graph for the groups.
+   */
+  groupsOverage?: true;
 }
 
 export interface SessionRecord {

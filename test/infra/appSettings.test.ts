@@ -2,18 +2,17 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig, SETTING_NAMES } from '../../src/config';
 import { routePath, routes } from '../../src/routes';
+import { Unknown } from './support/armExpressions';
+import type { PlannedDeployment } from './support/armTemplate';
+import { ROOT } from './support/bicepCli';
 import {
-  appSettings,
-  compact,
-  type Deployment,
-  INFRA,
-  literal,
-  loadDeployment,
-  type Located,
-  origin,
-  render,
-  ROOT,
-} from './bicep';
+  AZURE,
+  at,
+  beforeAllCompiled,
+  describeCompiled,
+  plan,
+  single,
+} from './support/plannedInfra';
 
 /** What the secretless Azure deployment must set (SPEC "Settings"). */
 const REQUIRED_AUTH_SETTINGS = [
@@ -22,6 +21,7 @@ const REQUIRED_AUTH_SETTINGS = [
   'AUTH_MANAGED_IDENTITY_CLIENT_ID',
   'AUTH_STORAGE_TABLE_ENDPOINT',
   'AUTH_REDIRECT_URI',
+  'AUTH_POST_LOGOUT_REDIRECT_URI',
 ];
 
 /** Settings that would mean a secret or a shared key in the deployment. */
@@ -35,128 +35,145 @@ const FORBIDDEN_SETTINGS = [
   'FUNCTIONS_EXTENSION_VERSION',
 ];
 
-let deployment: Deployment;
-let settings: Map<string, Located>;
-beforeAll(async () => {
-  deployment = await loadDeployment();
-  settings = appSettings(deployment);
+let deployment: PlannedDeployment;
+let settings: Record<string, unknown>;
+let identityLabel: string;
+let siteLabel: string;
+beforeAllCompiled(() => {
+  deployment = plan();
+  settings = at(single(deployment, 'Microsoft.Web/sites/config'), 'properties') as Record<
+    string,
+    unknown
+  >;
+  const identity = single(deployment, 'Microsoft.ManagedIdentity/userAssignedIdentities');
+  const site = single(deployment, 'Microsoft.Web/sites');
+  identityLabel = `${identity.type}/${identity.name}`;
+  siteLabel = `${site.type}/${site.name}`;
 });
 
-/** Where a setting's value comes from, as compact source text (after parameters and variables). */
-function source(name: string): string {
-  const setting = settings.get(name);
-  if (!setting) throw new Error(`no app setting ${name}`);
-  return compact(origin(setting.node, setting.scope).node);
-}
+const show = (value: unknown) => String(value);
 
-describe('function app settings', () => {
-  it('set every AUTH_* setting the secretless deployment needs', () => {
-    expect(REQUIRED_AUTH_SETTINGS.filter((name) => !settings.has(name))).toEqual([]);
+describeCompiled('function app settings', () => {
+  it('are one appsettings resource of the function app', () => {
+    const config = single(deployment, 'Microsoft.Web/sites/config');
+    const site = single(deployment, 'Microsoft.Web/sites');
+
+    expect(config.name).toBe(`${site.name}/appsettings`);
+    expect(at(site, 'properties.siteConfig')).toBeUndefined();
   });
 
-  it('use only AUTH_* names the app reads (SETTING_NAMES)', () => {
-    const known = new Set<string>(SETTING_NAMES);
-    const auth = [...settings.keys()].filter((name) => name.startsWith('AUTH_'));
+  it('set every AUTH_* setting the secretless deployment needs, and only names the app reads', () => {
+    const auth = Object.keys(settings).filter((name) => name.startsWith('AUTH_'));
 
-    expect(auth.length).toBeGreaterThanOrEqual(REQUIRED_AUTH_SETTINGS.length);
-    expect(auth.filter((name) => !known.has(name))).toEqual([]);
+    expect(REQUIRED_AUTH_SETTINGS.filter((name) => !(name in settings))).toEqual([]);
+    expect(auth.filter((name) => !(SETTING_NAMES as readonly string[]).includes(name))).toEqual([]);
   });
 
   it('hold no secret, certificate, connection string or runtime override', () => {
-    expect([...settings.keys()].filter((name) => FORBIDDEN_SETTINGS.includes(name))).toEqual([]);
-  });
-
-  it('never mention a secret setting, an account key or app credentials anywhere in infra', () => {
-    const texts = ['main.bicep', 'main.parameters.json', 'app/api.bicep', 'app/entra.bicep']
-      .map((f) => path.join(INFRA, f))
-      .concat(path.join(ROOT, 'azure.yaml'))
-      .map((f) => readFileSync(f, 'utf8'))
-      .join('\n');
-
-    for (const forbidden of [
-      'AUTH_CLIENT_SECRET',
-      'AUTH_STORAGE_CONNECTION_STRING',
-      'listKeys(',
-      'AccountKey=',
-      'passwordCredentials',
-      'keyCredentials',
-    ]) {
-      expect({ forbidden, found: texts.includes(forbidden) }).toEqual({ forbidden, found: false });
-    }
+    expect(Object.keys(settings).filter((name) => FORBIDDEN_SETTINGS.includes(name))).toEqual([]);
+    expect(
+      Object.entries(settings).filter(([, v]) =>
+        /AccountKey=|SharedAccessSignature/i.test(show(v)),
+      ),
+    ).toEqual([]);
   });
 
   it('take the client id from the app registration and the tenant from the deployment', () => {
-    expect(source('AUTH_CLIENT_ID')).toBe('entra.outputs.appId');
-    expect(source('AUTH_TENANT_ID')).toContain('tenant().tenantId');
+    expect(show(settings.AUTH_CLIENT_ID)).toBe('<Microsoft.Graph/applications(entra.app).appId>');
+    expect(settings.AUTH_TENANT_ID).toBe(AZURE.tenantId);
   });
 
-  it('point the app, the runtime and DefaultAzureCredential at the same managed identity', () => {
-    const identityClientId = 'identity.outputs.clientId';
+  it('point the app, the runtime and telemetry at the same managed identity', () => {
+    const clientId = `<${identityLabel}.clientId>`;
 
-    expect(source('AUTH_MANAGED_IDENTITY_CLIENT_ID')).toBe(identityClientId);
-    expect(source('AZURE_CLIENT_ID')).toBe(identityClientId);
-    expect(source('AzureWebJobsStorage__clientId')).toBe(identityClientId);
-    const appInsights = settings.get('APPLICATIONINSIGHTS_AUTHENTICATION_STRING');
-    if (!appInsights) throw new Error('no APPLICATIONINSIGHTS_AUTHENTICATION_STRING');
-    expect(render(appInsights.node, appInsights.scope, (e) => `{${e}}`)).toBe(
-      'ClientId={identity.outputs.clientId};Authorization=AAD',
+    expect(show(settings.AUTH_MANAGED_IDENTITY_CLIENT_ID)).toBe(clientId);
+    expect(show(settings.AzureWebJobsStorage__clientId)).toBe(clientId);
+    expect(settings.AzureWebJobsStorage__credential).toBe('managedidentity');
+    expect(settings.APPLICATIONINSIGHTS_AUTHENTICATION_STRING).toBe(
+      `ClientId=${clientId};Authorization=AAD`,
     );
   });
 
-  it('reach storage with the identity, never a key', () => {
-    expect(literal(settings.get('AzureWebJobsStorage__credential')?.node)).toBe('managedidentity');
-    expect(source('AzureWebJobsStorage__blobServiceUri')).toBe(
-      'stg.properties.primaryEndpoints.blob',
+  it('reach storage through its Entra endpoints, never a key', () => {
+    const account = single(deployment, 'Microsoft.Storage/storageAccounts');
+
+    expect(show(settings.AzureWebJobsStorage__blobServiceUri)).toBe(
+      `<${account.type}/${account.name}.primaryEndpoints.blob>`,
     );
-    expect(source('AUTH_STORAGE_TABLE_ENDPOINT')).toBe('storage.outputs.tableEndpoint');
+    expect(settings.AUTH_STORAGE_TABLE_ENDPOINT).toBe(
+      `https://${account.name}.table.core.windows.net`,
+    );
   });
 
-  it('set the redirect URI to the callback route on the app host', () => {
-    const redirect = settings.get('AUTH_REDIRECT_URI');
-    if (!redirect) throw new Error('no AUTH_REDIRECT_URI');
+  it('set the redirect URIs to the callback and demo routes on the host the site reports', () => {
+    const origin = `https://<${siteLabel}.defaultHostName>`;
 
-    const url = new URL(render(redirect.node, redirect.scope, () => 'x'));
+    expect(settings.AUTH_REDIRECT_URI).toBe(`${origin}${routePath(routes.callback)}`);
+    expect(settings.AUTH_POST_LOGOUT_REDIRECT_URI).toBe(`${origin}${routePath(routes.demo)}`);
+  });
 
-    expect(url.protocol).toBe('https:');
-    expect(url.hostname).toMatch(/^func-api-x\.azurewebsites\.net$/);
-    expect(url.pathname).toBe(routePath(routes.callback));
+  it('allow other tenants only when configured: AUTH_ALLOWED_TENANTS and the organizations authority', () => {
+    expect(settings).not.toHaveProperty('AUTH_ALLOWED_TENANTS');
+
+    const multi = at(
+      single(
+        plan({ ENTRA_SIGN_IN_AUDIENCE: 'AzureADMultipleOrgs', ENTRA_ALLOWED_TENANTS: ' t1,t2 ' }),
+        'Microsoft.Web/sites/config',
+      ),
+      'properties',
+    );
+
+    expect(multi).toMatchObject({ AUTH_TENANT_ID: 'organizations', AUTH_ALLOWED_TENANTS: 't1,t2' });
   });
 });
 
-describe('the app, started with the Bicep app settings', () => {
-  /** Plausible values for settings whose value is only known after deployment. */
-  const DEPLOYED_VALUES: Record<string, string> = {
-    AUTH_CLIENT_ID: '11111111-2222-3333-4444-555555555555',
-    AUTH_TENANT_ID: '66666666-7777-8888-9999-000000000000',
-    AUTH_ALLOWED_TENANTS: '66666666-7777-8888-9999-000000000000',
-    AUTH_MANAGED_IDENTITY_CLIENT_ID: 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee',
-    AUTH_STORAGE_TABLE_ENDPOINT: 'https://stexample.table.core.windows.net',
-    AZURE_CLIENT_ID: 'aaaaaaaa-bbbb-cccc-dddd-eeeeeeeeeeee',
+describeCompiled('the app, started with the compiled app settings', () => {
+  /** Plausible values for what only Azure knows. */
+  const DEPLOYED: Record<string, string> = {
+    appId: '44444444-4444-4444-4444-444444444444',
+    clientId: '55555555-5555-5555-5555-555555555555',
+    defaultHostName: 'func-api-x-abcdefgh.westeurope-01.azurewebsites.net',
+    blob: 'https://stx.blob.core.windows.net/',
+    ConnectionString: 'InstrumentationKey=00000000-0000-0000-0000-000000000000',
   };
 
   function environment(): Record<string, string> {
+    const resolve = (label: string) => {
+      const key = label.split('.').at(-1) ?? '';
+      const value = DEPLOYED[key];
+      if (!value) throw new Error(`no deployed value for ${label}`);
+      return value;
+    };
     const env: Record<string, string> = {};
-    for (const [name, { node, scope }] of settings) {
-      env[name] = DEPLOYED_VALUES[name] ?? render(node, scope, () => 'x');
+    for (const [name, value] of Object.entries(settings)) {
+      env[name] =
+        value instanceof Unknown
+          ? resolve(value.label)
+          : show(value).replace(/<([^>]+)>/g, (_, l: string) => resolve(l));
     }
-    const host = new URL(env.AUTH_REDIRECT_URI ?? 'https://missing').host;
     // What App Service sets on every instance.
-    return { ...env, WEBSITE_INSTANCE_ID: 'instance-0', WEBSITE_HOSTNAME: host };
+    return {
+      ...env,
+      WEBSITE_INSTANCE_ID: 'instance-0',
+      WEBSITE_HOSTNAME: DEPLOYED.defaultHostName as string,
+    };
   }
 
-  it('validates and uses the managed identity and the table endpoint', () => {
+  it('validates, and uses the managed identity and the table endpoint', () => {
     const config = loadConfig(environment());
 
     expect(config.credential).toEqual({
       kind: 'managedIdentity',
-      managedIdentityClientId: DEPLOYED_VALUES.AUTH_MANAGED_IDENTITY_CLIENT_ID,
+      managedIdentityClientId: DEPLOYED.clientId,
     });
     expect(config.storage).toEqual({
       kind: 'tableEndpoint',
-      tableEndpoint: DEPLOYED_VALUES.AUTH_STORAGE_TABLE_ENDPOINT,
+      tableEndpoint: settings.AUTH_STORAGE_TABLE_ENDPOINT,
     });
-    expect(config.clientId).toBe(DEPLOYED_VALUES.AUTH_CLIENT_ID);
-    expect(config.allowedTenants).toEqual([DEPLOYED_VALUES.AUTH_TENANT_ID]);
+    expect(config.clientId).toBe(DEPLOYED.appId);
+    // Single tenant: no list, the app allows the issuer's own tenant.
+    expect(config.allowedTenants).toEqual([]);
+    expect(config.authority).toContain(AZURE.tenantId);
   });
 
   it('gets the redirect URI the app would derive from its own host name', () => {
@@ -173,5 +190,31 @@ describe('the app, started with the Bicep app settings', () => {
     expect(config.postLogoutRedirectUri.href).toBe(
       `${config.redirectUri.origin}${routePath(routes.demo)}`,
     );
+  });
+});
+
+describe('infra sources', () => {
+  it('never mention a secret setting, an account key or app credentials', () => {
+    const texts = [
+      'infra/main.bicep',
+      'infra/main.parameters.json',
+      'infra/app/api.bicep',
+      'infra/app/appSettings.bicep',
+      'infra/app/entra.bicep',
+      'azure.yaml',
+    ]
+      .map((f) => readFileSync(path.join(ROOT, f), 'utf8'))
+      .join('\n');
+
+    for (const forbidden of [
+      'AUTH_CLIENT_SECRET',
+      'AUTH_STORAGE_CONNECTION_STRING',
+      'listKeys(',
+      'AccountKey=',
+      'passwordCredentials',
+      'keyCredentials',
+    ]) {
+      expect({ forbidden, found: texts.includes(forbidden) }).toEqual({ forbidden, found: false });
+    }
   });
 });

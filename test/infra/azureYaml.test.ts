@@ -1,17 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
-import {
-  type Deployment,
-  fullType,
-  loadDeployment,
-  moduleInstance,
-  objectKeys,
-  need,
-  prop,
-  render,
-  resources,
-  ROOT,
-} from './bicep';
+import { ROOT } from './support/bicepCli';
+import { at, describeCompiled, plan, single } from './support/plannedInfra';
 
 type YamlMap = { [key: string]: string | YamlMap };
 
@@ -30,7 +20,8 @@ function readYamlMaps(text: string): YamlMap {
     if (!match) throw new Error(`azure.yaml: unsupported line for this reader: ${raw}`);
     const [, spaces = '', key = '', value] = match;
     while ((stack.at(-1)?.indent ?? -1) >= spaces.length) stack.pop();
-    const parent = need(stack.at(-1), 'a parent map').map;
+    const parent = stack.at(-1)?.map;
+    if (!parent) throw new Error(`azure.yaml: no parent map for ${raw}`);
     if (value === undefined) {
       const child: YamlMap = {};
       parent[key] = child;
@@ -43,46 +34,68 @@ function readYamlMaps(text: string): YamlMap {
 }
 
 const azureYaml = readYamlMaps(readFileSync(path.join(ROOT, 'azure.yaml'), 'utf8'));
+const services = azureYaml.services as YamlMap;
 
-let deployment: Deployment;
-beforeAll(async () => {
-  deployment = await loadDeployment();
-});
+/** `$NAME` and `$env:NAME` in the hooks, `azd env get-value NAME` in the docs: what azd must have. */
+function environmentValuesUsed(): Map<string, string> {
+  const used = new Map<string, string>();
+  const hooks = JSON.stringify(azureYaml.hooks ?? {});
+  for (const [, name] of hooks.matchAll(/\$(?:env:)?([A-Z][A-Z0-9_]+)/g))
+    used.set(name as string, 'azure.yaml');
+  for (const doc of ['README.md', 'infra/DEPLOY.md']) {
+    const text = readFileSync(path.join(ROOT, doc), 'utf8');
+    for (const [, name] of text.matchAll(/azd env get-value ([A-Z][A-Z0-9_]+)/g))
+      used.set(name as string, doc);
+  }
+  return used;
+}
 
 describe('azure.yaml', () => {
-  it('declares one service: the TypeScript function app at the repository root', () => {
-    expect(azureYaml.name).toEqual(expect.any(String));
-    expect(azureYaml.services).toEqual({
-      api: { project: '.', language: 'ts', host: 'function', remoteBuild: 'false' },
+  it('declares one service: the TypeScript function app, deployed from dist/ as built locally', () => {
+    expect(services).toEqual({
+      api: {
+        project: '.',
+        language: 'ts',
+        host: 'function',
+        dist: 'dist',
+        remoteBuild: 'false',
+      },
     });
   });
 
-  it('names the service the function app is tagged with (azd-service-name)', () => {
-    const api = moduleInstance(deployment, 'api');
-    const site = resources(api.file).find((r) => fullType(r) === 'Microsoft.Web/sites');
-    const tags = objectKeys(need(site && prop(site.body, 'tags'), 'site tags'), api.scope);
-    const tag = need(tags.get('azd-service-name'), 'azd-service-name tag');
-
-    expect(Object.keys(azureYaml.services as YamlMap)).toEqual([render(tag.node, tag.scope)]);
-  });
-
-  it('when building locally (remoteBuild false), deploys the bundle npm run build makes', () => {
-    const pkg = JSON.parse(readFileSync(path.join(ROOT, 'package.json'), 'utf8')) as {
-      main?: string;
-      scripts?: Record<string, string>;
-    };
-    const ignored = readFileSync(path.join(ROOT, '.funcignore'), 'utf8')
-      .split('\n')
-      .map((l) => l.trim().replace(/\/$/, ''));
-
-    expect(pkg.scripts?.build).toEqual(expect.any(String));
-    expect(pkg.main).toMatch(/^dist\//);
-    expect(ignored).not.toEqual(expect.arrayContaining(['dist']));
-    expect(ignored).not.toEqual(expect.arrayContaining(['host.json']));
-    expect(ignored).not.toEqual(expect.arrayContaining(['package.json']));
+  it('names the template it was made from (metadata.template)', () => {
+    expect(azureYaml.metadata).toEqual({
+      template: expect.stringMatching(/^[\w-]+@\d+\.\d+\.\d+$/),
+    });
   });
 
   it('when the reader meets YAML it does not support, then it says so', () => {
     expect(() => readYamlMaps('services:\n  - api\n')).toThrow(/unsupported/);
+  });
+});
+
+describeCompiled('azure.yaml and the docs against the compiled template', () => {
+  it('name the service the function app is tagged with (azd-service-name)', () => {
+    const site = single(plan(), 'Microsoft.Web/sites');
+
+    expect(Object.keys(services)).toEqual([
+      (at(site, 'tags') as Record<string, string>)['azd-service-name'],
+    ]);
+  });
+
+  it('use only environment values that main.bicep outputs', () => {
+    const outputs = Object.keys(plan().outputs);
+    const used = environmentValuesUsed();
+
+    expect(used.size).toBeGreaterThanOrEqual(4);
+    expect([...used].filter(([name]) => !outputs.includes(name))).toEqual([]);
+  });
+
+  it('get each output once: no duplicate under another name', () => {
+    const values = Object.values(plan().outputs).map(String);
+    const duplicates = values.filter((v, i) => values.indexOf(v) !== i);
+
+    // The function app name is both azd's SERVICE_API_NAME and the quickstarts' AZURE_FUNCTION_NAME.
+    expect(duplicates).toEqual([plan().outputs.SERVICE_API_NAME]);
   });
 });

@@ -1,34 +1,14 @@
-import { readFileSync } from 'node:fs';
-import path from 'node:path';
 import { DEFAULT_SCOPES } from '../../src/config';
+import { routePath, routes } from '../../src/routes';
+import type { PlannedDeployment, PlannedResource } from './support/armTemplate';
 import {
-  appSettings,
-  args,
-  bicepFilesUnder,
-  calleeName,
-  compact,
-  type Deployment,
-  INFRA,
-  items,
-  literal,
-  loadBicep,
-  loadDeployment,
-  type ModuleInstance,
-  moduleInstance,
-  need,
-  origin,
-  prop,
-  props,
-  render,
-  type Resource,
-  resourceOfType,
-  resources,
-  variables,
-} from './bicep';
-
-interface BicepConfig {
-  extensions?: Record<string, string>;
-}
+  AZURE,
+  at,
+  beforeAllCompiled,
+  describeCompiled,
+  plan,
+  single,
+} from './support/plannedInfra';
 
 /** Microsoft Graph's well-known delegated permission ids for the OpenID Connect scopes. */
 const GRAPH_SCOPE_IDS: Record<string, string> = {
@@ -39,181 +19,100 @@ const GRAPH_SCOPE_IDS: Record<string, string> = {
 };
 const MICROSOFT_GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
 
-const bicepConfig = JSON.parse(
-  readFileSync(path.join(INFRA, 'bicepconfig.json'), 'utf8'),
-) as BicepConfig;
-
-let deployment: Deployment;
-let entra: ModuleInstance;
-let app: Resource;
-let credential: Resource;
-
-beforeAll(async () => {
-  deployment = await loadDeployment();
-  entra = moduleInstance(deployment, 'entra');
-  app = resourceOfType(entra.file, 'Microsoft.Graph/applications');
-  credential = resourceOfType(
-    entra.file,
-    'Microsoft.Graph/applications/federatedIdentityCredentials',
-  );
+let deployment: PlannedDeployment;
+let app: PlannedResource;
+let origin: string;
+beforeAllCompiled(() => {
+  deployment = plan({ EXTRA_REDIRECT_URIS: ' http://localhost:7071/api/auth/callback, ,' });
+  app = single(deployment, 'Microsoft.Graph/applications');
+  const site = single(deployment, 'Microsoft.Web/sites');
+  origin = `https://<${site.type}/${site.name}.defaultHostName>`;
 });
 
-/** A property of a resource body, rendered with unknown expressions kept as {expression}. */
-function rendered(resource: Resource, property: string): string {
-  const node = prop(resource.body, property);
-  if (!node) throw new Error(`${resource.symbol} has no ${property}`);
-  return render(node, entra.scope, (e) => `{${e.replace(/\s+/g, '')}}`);
-}
-
-describe('the Microsoft Graph Bicep extension', () => {
-  it('is a published, non-preview v1.0 version in bicepconfig.json', () => {
-    expect(bicepConfig.extensions?.microsoftGraphV1).toMatch(
-      /^br:mcr\.microsoft\.com\/bicep\/extensions\/microsoftgraph\/v1\.0:\d+\.\d+\.\d+$/,
-    );
+describeCompiled('the app registration', () => {
+  it('is the GA Microsoft Graph extension, v1.0 types', () => {
+    expect(app.apiVersion).toBe('v1.0');
   });
 
-  it('is declared, by an alias bicepconfig.json defines, in every file with Graph resources', async () => {
-    const aliases = Object.keys(bicepConfig.extensions ?? {});
-    const problems: string[] = [];
-    for (const file of bicepFilesUnder(INFRA)) {
-      const bicep = await loadBicep(file);
-      const usesGraph = resources(bicep).some((r) => r.type.startsWith('Microsoft.Graph/'));
-      for (const alias of bicep.extensions.filter((a) => !aliases.includes(a)))
-        problems.push(`${file}: extension ${alias} is not defined in bicepconfig.json`);
-      if (usesGraph && !bicep.extensions.includes('microsoftGraphV1'))
-        problems.push(`${file}: Graph resources without \`extension microsoftGraphV1\``);
-    }
-
-    expect(problems).toEqual([]);
-  });
-
-  it('provides the API version the Graph resources use', () => {
-    const provided = /\/microsoftgraph\/([^:]+):/.exec(
-      bicepConfig.extensions?.microsoftGraphV1 ?? '',
-    );
-    const versions = resources(entra.file)
-      .filter((r) => r.type.includes('@'))
-      .map((r) => r.type.split('@')[1]);
-
-    expect(versions.length).toBeGreaterThanOrEqual(3);
-    expect([...new Set(versions)]).toEqual([provided?.[1]]);
-  });
-});
-
-describe('the app registration', () => {
   it('has a uniqueName (its alternate key, so redeploying updates it) and a display name', () => {
-    expect(rendered(app, 'uniqueName')).toMatch(/^entra-signin-\{.+\}$/);
-    expect(rendered(app, 'displayName')).not.toBe('');
+    expect(at(app, 'properties.uniqueName')).toMatch(/^entra-signin-[a-z0-9]{13}$/);
+    expect(at(app, 'properties.displayName')).toBe('Entra sign-in (ci)');
   });
 
   it('is single-tenant unless the deployment asks otherwise', () => {
-    expect(rendered(app, 'signInAudience')).toBe('AzureADMyOrg');
+    expect(at(app, 'properties.signInAudience')).toBe('AzureADMyOrg');
+    const multi = single(plan({ ENTRA_SIGN_IN_AUDIENCE: 'AzureADMultipleOrgs' }), app.type);
+    expect(at(multi, 'properties.signInAudience')).toBe('AzureADMultipleOrgs');
   });
 
-  it('registers the deployed callback and the post-logout URL as web redirect URIs', () => {
-    const uris = origin(need(prop(app.body, 'web.redirectUris'), 'web.redirectUris'), entra.scope);
-    expect(uris.node.type).toBe('call_expression');
-    expect(calleeName(uris.node)).toBe('union');
-    const [fixed, extras] = args(uris.node);
+  it('lists the deployer among its owners, as does its service principal (redeploys with OwnedBy)', () => {
+    const servicePrincipal = single(deployment, 'Microsoft.Graph/servicePrincipals');
+    const owners = { relationships: [AZURE.deployerObjectId] };
 
-    expect(items(fixed).map((n) => n.text)).toEqual(['redirectUri', 'postLogoutRedirectUri']);
-    expect(extras?.text).toBe('extraRedirectUriList');
-    // The very values the app is configured with.
-    const settings = appSettings(deployment);
-    expect(settings.get('AUTH_REDIRECT_URI')?.node.text).toBe('redirectUri');
-    expect(settings.get('AUTH_POST_LOGOUT_REDIRECT_URI')?.node.text).toBe('postLogoutRedirectUri');
+    expect(at(app, 'properties.owners')).toEqual(owners);
+    expect(at(servicePrincipal, 'properties.owners')).toEqual(owners);
   });
 
-  it('takes extra redirect URIs from a comma-separated list, empty entries dropped', () => {
-    expect(compact(variables(deployment.main).get('extraRedirectUriList'))).toBe(
-      "filter(map(split(extraRedirectUris,','),uri=>trim(uri)),uri=>!empty(uri))",
-    );
+  it('registers the callback and the post-logout page on the site host, then the extra URIs', () => {
+    expect(at(app, 'properties.web.redirectUris')).toEqual([
+      `${origin}${routePath(routes.callback)}`,
+      `${origin}${routePath(routes.demo)}`,
+      'http://localhost:7071/api/auth/callback',
+    ]);
   });
 
-  it('uses the authorization code flow only (no implicit grant)', () => {
-    expect(literal(prop(app.body, 'web.implicitGrantSettings.enableIdTokenIssuance'))).toBe(false);
-    expect(literal(prop(app.body, 'web.implicitGrantSettings.enableAccessTokenIssuance'))).toBe(
-      false,
-    );
-  });
-
-  it('has no password or key credential', () => {
-    expect([...props(app.body).keys()]).not.toEqual(
-      expect.arrayContaining(['passwordCredentials']),
-    );
-    expect([...props(app.body).keys()]).not.toEqual(expect.arrayContaining(['keyCredentials']));
+  it('uses the authorization code flow only (no implicit grant), with no password or key', () => {
+    expect(at(app, 'properties.web.implicitGrantSettings')).toEqual({
+      enableAccessTokenIssuance: false,
+      enableIdTokenIssuance: false,
+    });
+    expect(at(app, 'properties')).not.toHaveProperty('passwordCredentials');
+    expect(at(app, 'properties')).not.toHaveProperty('keyCredentials');
   });
 
   it('asks Microsoft Graph for exactly the scopes the app requests (DEFAULT_SCOPES)', () => {
-    const [graph, ...others] = items(prop(app.body, 'requiredResourceAccess'));
-    if (!graph) throw new Error('no requiredResourceAccess');
-    const permissionIds = variables(entra.file).get('graphDelegatedPermissionIds');
-    const idsByScope = permissionIds ? props(permissionIds) : new Map();
-
-    expect(others).toEqual([]);
-    expect(render(need(prop(graph, 'resourceAppId'), 'resourceAppId'), entra.scope)).toBe(
-      MICROSOFT_GRAPH_APP_ID,
-    );
-    const requested = items(prop(graph, 'resourceAccess')).map((access) => {
-      const scope = /^graphDelegatedPermissionIds\.(\w+)$/.exec(
-        prop(access, 'id')?.text ?? '',
-      )?.[1];
-      return {
-        scope,
-        type: literal(prop(access, 'type')),
-        id: scope ? literal(idsByScope.get(scope)) : undefined,
-      };
-    });
-    expect(requested.map((r) => r.scope).sort()).toEqual([...DEFAULT_SCOPES].sort());
-    for (const r of requested) {
-      expect(r).toEqual({ scope: r.scope, type: 'Scope', id: GRAPH_SCOPE_IDS[r.scope ?? ''] });
-    }
+    expect(at(app, 'properties.requiredResourceAccess')).toEqual([
+      {
+        resourceAppId: MICROSOFT_GRAPH_APP_ID,
+        resourceAccess: DEFAULT_SCOPES.map((scope) => ({
+          id: GRAPH_SCOPE_IDS[scope],
+          type: 'Scope',
+        })),
+      },
+    ]);
   });
 
   it('has a service principal for its appId', () => {
-    const servicePrincipal = resourceOfType(entra.file, 'Microsoft.Graph/servicePrincipals');
+    const servicePrincipal = single(deployment, 'Microsoft.Graph/servicePrincipals');
 
-    expect(compact(prop(servicePrincipal.body, 'appId'))).toBe(`${app.symbol}.appId`);
+    expect(String(at(servicePrincipal, 'properties.appId'))).toBe(`<${app.id}.appId>`);
   });
 });
 
-describe('the federated identity credential', () => {
-  it('is a child of the application named <application uniqueName>/<name>', () => {
-    expect(credential.parent?.symbol).toBe(app.symbol);
-    const name = need(prop(credential.body, 'name'), 'credential name');
+describeCompiled('the federated identity credential', () => {
+  let credential: PlannedResource;
+  let identity: PlannedResource;
+  beforeAll(() => {
+    credential = single(deployment, 'Microsoft.Graph/applications/federatedIdentityCredentials');
+    identity = single(deployment, 'Microsoft.ManagedIdentity/userAssignedIdentities');
+  });
 
-    expect(name.type).toBe('string');
-    expect(render(name, entra.scope, (e) => `{${e}}`)).toMatch(
-      new RegExp(`^\\{${app.symbol}\\.uniqueName\\}/[A-Za-z0-9_-]{1,120}$`),
+  it("trusts the function app's managed identity for this tenant's token exchange", () => {
+    expect(at(credential, 'properties')).toMatchObject({
+      name: `${String(at(app, 'properties.uniqueName'))}/function-app-identity`,
+      audiences: ['api://AzureADTokenExchange'],
+      issuer: `https://login.microsoftonline.com/${AZURE.tenantId}/v2.0`,
+    });
+    expect(String(at(credential, 'properties.subject'))).toBe(
+      `<${identity.type}/${identity.name}.principalId>`,
     );
   });
 
-  it('accepts tokens for api://AzureADTokenExchange only', () => {
-    const audiences = items(prop(credential.body, 'audiences')).map((a) => render(a, entra.scope));
+  it('names the same identity the function app runs as', () => {
+    const site = single(deployment, 'Microsoft.Web/sites');
 
-    expect(audiences).toEqual(['api://AzureADTokenExchange']);
-  });
-
-  it("trusts this tenant's v2.0 issuer", () => {
-    expect(rendered(credential, 'issuer')).toBe(
-      '{environment().authentication.loginEndpoint}{tenant().tenantId}/v2.0',
-    );
-  });
-
-  it("has the function app's managed identity (its principal id) as subject", () => {
-    const subject = origin(need(prop(credential.body, 'subject'), 'subject'), entra.scope);
-    const identity = moduleInstance(deployment, 'identity');
-    const principalIdOutput = identity.file.root
-      .descendantsOfType('output_declaration')
-      .find((o) => o.namedChildren[0]?.text === 'principalId');
-
-    expect(compact(subject.node)).toBe('identity.outputs.principalId');
-    expect(principalIdOutput?.text).toMatch(/= identity\.properties\.principalId$/);
-    expect(
-      resourceOfType(identity.file, 'Microsoft.ManagedIdentity/userAssignedIdentities').symbol,
-    ).toBe('identity');
-    // The same identity the function app runs as and names as its credential.
-    const api = moduleInstance(deployment, 'api').use.params;
-    expect(compact(api.get('identityId'))).toBe('identity.outputs.resourceId');
+    expect(Object.keys(at(site, 'identity.userAssignedIdentities') as object)).toEqual([
+      identity.id,
+    ]);
   });
 });

@@ -1,19 +1,13 @@
-import type { Node } from 'web-tree-sitter';
+import type { PlannedDeployment, PlannedResource } from './support/armTemplate';
 import {
-  args,
-  calleeName,
-  compact,
-  type Deployment,
-  fullType,
-  identifiersIn,
-  literal,
-  loadDeployment,
-  type ModuleInstance,
-  moduleInstance,
-  prop,
-  resources,
-  variables,
-} from './bicep';
+  allResources,
+  AZURE,
+  at,
+  beforeAllCompiled,
+  describeCompiled,
+  plan,
+  single,
+} from './support/plannedInfra';
 
 /** Built-in role definition ids (https://learn.microsoft.com/azure/role-based-access-control/built-in-roles). */
 const ROLES = {
@@ -24,141 +18,119 @@ const ROLES = {
 } as const;
 const ROLE_NAMES = new Map<string, string>(Object.entries(ROLES).map(([name, id]) => [id, name]));
 
-const STORAGE = 'Microsoft.Storage/storageAccounts';
-const APP_INSIGHTS = 'Microsoft.Insights/components';
-
 interface Assignment {
-  symbol: string;
-  /** Role name from ROLES, or the unknown GUID. */
   role: string;
-  /** Full type of the resource the assignment is scoped to. */
   scope: string;
   principal: string;
-  principalType: string;
-  conditional: boolean;
-  name: Node | undefined;
-  roleVariable: string;
-  scopeSymbol: string;
+  principalType: unknown;
 }
 
-let deployment: Deployment;
-let rbac: ModuleInstance;
-let assignments: Assignment[];
+let deployment: PlannedDeployment;
+let account: PlannedResource;
+let insights: PlannedResource;
+let identityPrincipal: string;
 
-beforeAll(async () => {
-  deployment = await loadDeployment();
-  rbac = moduleInstance(deployment, 'rbac');
-  const all = resources(rbac.file);
-  const vars = variables(rbac.file);
-  assignments = all
-    .filter((r) => fullType(r) === 'Microsoft.Authorization/roleAssignments')
+/** Each deployed role assignment as role name, scope resource and principal. */
+function assignments(of: PlannedDeployment): Assignment[] {
+  return allResources(of)
+    .filter((r) => r.type === 'Microsoft.Authorization/roleAssignments' && r.deployed)
     .map((r) => {
-      // roleDefinitionId: subscriptionResourceId('Microsoft.Authorization/roleDefinitions', <variable>)
-      const definition = prop(r.body, 'properties.roleDefinitionId');
-      const [definitionType, roleArg] =
-        definition?.type === 'call_expression' &&
-        calleeName(definition) === 'subscriptionResourceId'
-          ? args(definition)
-          : [];
-      const roleVariable = roleArg?.text ?? '';
-      const guid = literal(vars.get(roleVariable));
-      const scopeSymbol = prop(r.body, 'scope')?.text ?? '';
-      const scoped = all.find((s) => s.symbol === scopeSymbol);
-      const principalType = prop(r.body, 'properties.principalType');
+      const definition = String(at(r, 'properties.roleDefinitionId'));
+      const guid = definition.split('/').at(-1) ?? '';
+      const expectedDefinition = `/subscriptions/${AZURE.subscriptionId}/providers/Microsoft.Authorization/roleDefinitions/${guid}`;
       return {
-        symbol: r.symbol,
         role:
-          literal(definitionType) === 'Microsoft.Authorization/roleDefinitions'
-            ? (ROLE_NAMES.get(String(guid)) ?? `unknown ${String(guid)}`)
-            : `unparsed ${compact(definition)}`,
-        scope: scoped ? fullType(scoped) : `unknown scope ${scopeSymbol}`,
-        principal: prop(r.body, 'properties.principalId')?.text ?? '',
-        principalType: String(literal(principalType) ?? principalType?.text),
-        conditional: r.condition !== undefined,
-        name: prop(r.body, 'name'),
-        roleVariable,
-        scopeSymbol,
+          definition === expectedDefinition
+            ? (ROLE_NAMES.get(guid) ?? `unknown ${guid}`)
+            : definition,
+        scope:
+          r.scope === account.id ? 'storage' : r.scope === insights.id ? 'insights' : `${r.scope}`,
+        principal: String(at(r, 'properties.principalId')),
+        principalType: at(r, 'properties.principalType'),
       };
     });
+}
+
+beforeAllCompiled(() => {
+  deployment = plan();
+  account = single(deployment, 'Microsoft.Storage/storageAccounts');
+  insights = single(deployment, 'Microsoft.Insights/components');
+  const identity = single(deployment, 'Microsoft.ManagedIdentity/userAssignedIdentities');
+  identityPrincipal = `<${identity.type}/${identity.name}.principalId>`;
 });
 
-const summary = (a: Assignment) => `${a.role} on ${a.scope}`;
+describeCompiled('role assignments of the function app identity', () => {
+  it('are exactly table data and runtime blobs on the storage account, and telemetry', () => {
+    const identity = assignments(deployment).filter((a) => a.principal === identityPrincipal);
 
-describe('role assignments of the function app identity', () => {
-  it('are exactly table data, runtime blobs and telemetry', () => {
-    const identity = assignments.filter((a) => a.principal === 'managedIdentityPrincipalId');
-
-    expect(identity.map(summary).sort()).toEqual(
-      [
-        `storageTableDataContributor on ${STORAGE}`,
-        `storageBlobDataOwner on ${STORAGE}`,
-        `monitoringMetricsPublisher on ${APP_INSIGHTS}`,
-      ].sort(),
+    expect(identity).toEqual(
+      expect.arrayContaining([
+        {
+          role: 'storageTableDataContributor',
+          scope: 'storage',
+          principal: identityPrincipal,
+          principalType: 'ServicePrincipal',
+        },
+        {
+          role: 'storageBlobDataOwner',
+          scope: 'storage',
+          principal: identityPrincipal,
+          principalType: 'ServicePrincipal',
+        },
+        {
+          role: 'monitoringMetricsPublisher',
+          scope: 'insights',
+          principal: identityPrincipal,
+          principalType: 'ServicePrincipal',
+        },
+      ]),
     );
-    expect(identity.filter((a) => a.conditional || a.principalType !== 'ServicePrincipal')).toEqual(
+    expect(identity).toHaveLength(3);
+  });
+
+  it('do not include queue access, which HTTP and timer triggers do not need', () => {
+    expect(assignments(deployment).filter((a) => a.role === 'storageQueueDataContributor')).toEqual(
       [],
     );
   });
 
-  it('do not include queue access, which HTTP and timer triggers do not need', () => {
-    expect(assignments.filter((a) => a.role === 'storageQueueDataContributor')).toEqual([]);
-  });
+  it('have names derived from scope, principal and role, distinct from each other', () => {
+    const names = allResources(deployment)
+      .filter((r) => r.type === 'Microsoft.Authorization/roleAssignments')
+      .map((r) => r.name);
 
-  it('name each role id variable after its role, with the built-in GUID', () => {
-    const roleVariables = [...variables(rbac.file)].filter(([name]) => name.endsWith('RoleId'));
-
-    expect(roleVariables.length).toBeGreaterThanOrEqual(3);
-    for (const [name, value] of roleVariables) {
-      const role = name.replace(/RoleId$/, '');
-      expect({ name, guid: literal(value) }).toEqual({
-        name,
-        guid: ROLES[role as keyof typeof ROLES] ?? 'a role from ROLES',
-      });
-    }
-  });
-
-  it('give each assignment a deterministic name from its scope, principal and role', () => {
-    for (const a of assignments) {
-      const name = a.name;
-      expect({ symbol: a.symbol, call: name && calleeName(name) }).toEqual({
-        symbol: a.symbol,
-        call: 'guid',
-      });
-      expect(name ? identifiersIn(name) : []).toEqual(
-        expect.arrayContaining([a.scopeSymbol, a.principal, a.roleVariable]),
-      );
-    }
-  });
-
-  it('go to the identity and the resources main.bicep creates', () => {
-    const passed = rbac.use.params;
-
-    expect(compact(passed.get('managedIdentityPrincipalId'))).toBe('identity.outputs.principalId');
-    expect(compact(passed.get('storageAccountName'))).toBe('storage.outputs.name');
-    expect(compact(passed.get('applicationInsightsName'))).toBe(
-      'monitoring.outputs.applicationInsightsName',
-    );
+    expect(new Set(names).size).toBe(names.length);
+    for (const name of names) expect(name).toMatch(/^[0-9a-f]{8}-([0-9a-f]{4}-){3}[0-9a-f]{12}$/);
   });
 });
 
-describe('role assignments of the deploying developer', () => {
-  it('are only table data and telemetry, and only when a principal id is given', () => {
-    const user = assignments.filter((a) => a.principal === 'userPrincipalId');
+describeCompiled('role assignments of the developer', () => {
+  it('default to whoever deploys: table data and telemetry, no principal type (user or pipeline)', () => {
+    const developer = assignments(deployment).filter((a) => a.principal === AZURE.deployerObjectId);
 
-    expect(user.map(summary).sort()).toEqual(
-      [
-        `storageTableDataContributor on ${STORAGE}`,
-        `monitoringMetricsPublisher on ${APP_INSIGHTS}`,
-      ].sort(),
+    expect(developer).toEqual(
+      expect.arrayContaining([
+        {
+          role: 'storageTableDataContributor',
+          scope: 'storage',
+          principal: AZURE.deployerObjectId,
+          principalType: undefined,
+        },
+        {
+          role: 'monitoringMetricsPublisher',
+          scope: 'insights',
+          principal: AZURE.deployerObjectId,
+          principalType: undefined,
+        },
+      ]),
     );
-    expect(user.filter((a) => !a.conditional)).toEqual([]);
-    expect(compact(rbac.use.params.get('userPrincipalId'))).toBe('principalId');
+    expect(developer).toHaveLength(2);
   });
 
-  it('cover every principal of the module', () => {
+  it('cover every principal of the deployment', () => {
     expect(
-      assignments.filter(
-        (a) => !['managedIdentityPrincipalId', 'userPrincipalId'].includes(a.principal),
+      assignments(deployment).filter(
+        (a) => ![identityPrincipal, AZURE.deployerObjectId].includes(a.principal),
       ),
     ).toEqual([]);
   });

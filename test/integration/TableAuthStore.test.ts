@@ -59,3 +59,68 @@ describe('TableAuthStore key design', () => {
     expect(await store.readFlow(flow.key)).toBeDefined();
   });
 });
+
+describe('TableAuthStore when storage misbehaves', () => {
+  const newFlow = (store: TableAuthStore, id: string) => {
+    const createdAt = new Date();
+    return {
+      key: { partition: store.partitionFor(createdAt), id },
+      nonce: 'n',
+      codeVerifier: 'v',
+      returnTo: '/',
+      cookieHash: 'h',
+      createdAt,
+      expiresAt: new Date(createdAt.getTime() + 600_000),
+    };
+  };
+
+  it('when its table is deleted while in use, then the next write recreates it', async () => {
+    const client = isolatedTableClient(azurite.tableConnectionString);
+    const store = new TableAuthStore(client, retention);
+    await store.createFlow(newFlow(store, 'BBBBBBBBBBBBBBBBBBBBBB'));
+    await client.deleteTable();
+    const flow = newFlow(store, 'CCCCCCCCCCCCCCCCCCCCCC');
+    await store.createFlow(flow);
+    expect(await store.readFlow(flow.key)).toBeDefined();
+  });
+
+  it('when a session holds more claims than a table property, then claims_too_large and the flow stays unconsumed', async () => {
+    const store = new TableAuthStore(isolatedTableClient(azurite.tableConnectionString), retention);
+    const flow = newFlow(store, 'DDDDDDDDDDDDDDDDDDDDDD');
+    await store.createFlow(flow);
+    const stored = (await store.readFlow(flow.key))!;
+    const session = {
+      key: { partition: flow.key.partition, id: 'session-id' },
+      user: { oid: 'o', tid: 't', roles: [], groups: [], name: 'N'.repeat(40_000) },
+      createdAt: new Date(),
+      idleExpiresAt: new Date(Date.now() + 60_000),
+      absoluteExpiresAt: new Date(Date.now() + 60_000),
+    };
+    await expect(store.consumeFlow(stored, new Date(), session)).rejects.toMatchObject({
+      code: 'claims_too_large',
+    });
+    expect((await store.readFlow(flow.key))?.flow.consumedAt).toBeUndefined();
+  });
+
+  it('when storage does not answer, then storage_unavailable within the operation budget', async () => {
+    const { createServer } = await import('node:net');
+    const silent = createServer(() => undefined); // accepts connections, never answers
+    await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+    const port = (silent.address() as import('node:net').AddressInfo).port;
+    try {
+      const connection = azurite.tableConnectionString.replace(
+        /127\.0\.0\.1:\d+/,
+        `127.0.0.1:${port}`,
+      );
+      const store = new TableAuthStore(isolatedTableClient(connection), retention, {
+        operationTimeoutMs: 300,
+      });
+      await expect(store.readFlow({ partition: 'p', id: 'x' })).rejects.toMatchObject({
+        code: 'storage_unavailable',
+        message: expect.stringMatching(/within 300 ms/),
+      });
+    } finally {
+      silent.close();
+    }
+  });
+});

@@ -17,6 +17,10 @@ export interface EmulatorProcessOptions {
   certDir?: string;
   /** Lifetime of access tokens for APIs (default 1 hour). */
   accessTokenSeconds?: number;
+  /** A proxy in front of the https endpoints (`https://localhost:<port>`), see testHooks.ts. */
+  publicOrigin?: string;
+  /** A JSON file of test users instead of users.json. */
+  usersFile?: string;
 }
 
 export interface EmulatorProcess {
@@ -29,6 +33,7 @@ export interface EmulatorProcess {
   tenantId: string;
   /** The self-signed certificate: NODE_EXTRA_CA_CERTS for processes that call the emulator. */
   certPath: string;
+  keyPath: string;
   clientId: string;
   clientSecret: string;
   /** Output so far, for failure messages. */
@@ -50,7 +55,7 @@ export async function startEmulatorProcess(
 ): Promise<EmulatorProcess> {
   const certDir = options.certDir ?? TEST_CERT_DIR;
   // Before anything is spawned: NODE_EXTRA_CA_CERTS is read only when a process starts.
-  const { certPath } = await ensureDevCertificate(certDir);
+  const { certPath, keyPath } = await ensureDevCertificate(certDir);
   const clientId = options.clientId ?? DEV_CLIENT_ID;
   const clientSecret = options.clientSecret ?? randomBytes(32).toString('base64url');
   const tenantId = options.tenantId ?? DEV_TENANT_ID;
@@ -71,6 +76,8 @@ export async function startEmulatorProcess(
       ...(options.accessTokenSeconds
         ? { EMULATOR_ACCESS_TOKEN_SECONDS: String(options.accessTokenSeconds) }
         : {}),
+      ...(options.publicOrigin ? { EMULATOR_PUBLIC_ORIGIN: options.publicOrigin } : {}),
+      ...(options.usersFile ? { EMULATOR_USERS_FILE: options.usersFile } : {}),
     },
     readyPattern: /^EMULATOR_READY (.*)$/,
   });
@@ -79,6 +86,7 @@ export async function startEmulatorProcess(
     ...ready,
     tenantId,
     certPath,
+    keyPath,
     clientId,
     clientSecret,
     output: () => emulator.output(),

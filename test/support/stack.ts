@@ -2,7 +2,9 @@ import { readFileSync } from 'node:fs';
 import { LOCAL_HOST_READY } from '../../dev/functionsHost';
 import { freePort, spawnTsReady, stopAll, type ManagedProcess } from '../../dev/processes';
 import { startTestAzurite } from './azurite';
-import { startEmulatorProcess, type EmulatorProcess } from './emulatorProcess';
+import { ensureDevCertificate } from '../../dev/emulator/certificate';
+import { startEmulatorProcess, TEST_CERT_DIR, type EmulatorProcess } from './emulatorProcess';
+import { startFaultProxy, type FaultProxy } from './faultProxy';
 
 /**
  * The whole thing as a user runs it, on free ports: Azurite, the Entra emulator, and N
@@ -20,6 +22,18 @@ export interface StackOptions {
   azuriteLocation?: string;
   /** The emulator's access-token lifetime (default 1 hour). */
   accessTokenSeconds?: number;
+  /** Put a fault-injection proxy in front of Azurite and one in front of the emulator. */
+  faultProxies?: boolean;
+  /** The emulator's test users, as a JSON file (default: dev/emulator/users.json). */
+  emulatorUsersFile?: string;
+}
+
+/** The proxies the app's outbound calls cross (with `faultProxies`). */
+export interface StackFaults {
+  /** In front of Azurite's Table service. */
+  storage: FaultProxy;
+  /** In front of the emulator's https endpoints: discovery, token, keys. */
+  identityProvider: FaultProxy;
 }
 
 export interface Stack {
@@ -35,6 +49,10 @@ export interface Stack {
   };
   /** The emulator's certificate, for server-side test clients of its https endpoints. */
   ca: Buffer;
+  /** With `faultProxies`: the proxies in front of storage and the identity provider. */
+  faults?: StackFaults;
+  /** The connection string the app uses (through the storage proxy, when there is one). */
+  appStorageConnectionString: string;
   hostOutput(): string;
   stop(): Promise<void>;
 }
@@ -73,12 +91,33 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     };
     started.push({ stop: () => azurite.stop() });
 
+    let faults: StackFaults | undefined;
+    let appStorageConnectionString = azurite.connectionString;
+    if (options.faultProxies) {
+      const { certPath, keyPath } = await ensureDevCertificate(TEST_CERT_DIR);
+      const [cert, key] = [readFileSync(certPath), readFileSync(keyPath)];
+      faults = {
+        storage: await startFaultProxy({ target: `http://127.0.0.1:${tablePort}` }),
+        identityProvider: await startFaultProxy({ tls: { cert, key }, ca: cert }),
+      };
+      const proxies = faults;
+      started.push({ stop: () => proxies.storage.close() });
+      started.push({ stop: () => proxies.identityProvider.close() });
+      appStorageConnectionString = azurite.connectionString.replace(
+        `127.0.0.1:${tablePort}`,
+        `127.0.0.1:${faults.storage.port}`,
+      );
+    }
+
     const emulator = await startEmulatorProcess({
       redirectUris: [`${appOrigin}/api/auth/callback`],
       postLogoutRedirectUris: [`${appOrigin}/`, `${appOrigin}/api/demo`],
       accessTokenSeconds: options.accessTokenSeconds,
+      publicOrigin: faults?.identityProvider.origin,
+      usersFile: options.emulatorUsersFile,
     });
     started.push(emulator);
+    if (faults) faults.identityProvider.target = `https://localhost:${emulator.port}`;
 
     const hosts = await Promise.all(
       instancePorts.map((port) =>
@@ -95,7 +134,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
             AUTH_CLIENT_ID: emulator.clientId,
             AUTH_CLIENT_SECRET: emulator.clientSecret,
             AUTH_REDIRECT_URI: `${appOrigin}/api/auth/callback`,
-            AUTH_STORAGE_CONNECTION_STRING: azurite.connectionString,
+            AUTH_STORAGE_CONNECTION_STRING: appStorageConnectionString,
             AUTH_GRAPH_BASE_URL: `https://localhost:${emulator.port}`,
             ...options.settings,
           },
@@ -111,6 +150,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
       emulator,
       azurite,
       ca: readFileSync(emulator.certPath),
+      faults,
+      appStorageConnectionString,
       hostOutput: () => hosts.map((h) => h.output()).join('\n'),
       stop: () => stopAll(started as ManagedProcess[]),
     };

@@ -31,6 +31,8 @@ describe('loadConfig', () => {
       flowTtlSeconds: 600,
       sessionIdleSeconds: 3600,
       sessionAbsoluteSeconds: 28800,
+      storageTimeoutMs: 5000,
+      idpTimeoutMs: 10000,
     });
     expect(config.credential).toEqual({ kind: 'secret', clientSecret: 'secret' });
   });
@@ -59,6 +61,8 @@ describe('loadConfig', () => {
       AUTH_SESSION_IDLE_SECONDS: '9000',
       AUTH_SESSION_ABSOLUTE_SECONDS: '3600',
       AUTH_ALLOWED_REDIRECT_ORIGINS: 'https://ok.test,https://bad.test/path',
+      AUTH_STORAGE_TIMEOUT_MS: '5s',
+      AUTH_IDP_TIMEOUT_MS: '10',
     });
     const text = problems.join('\n');
     expect(text).toMatch(/AUTH_CLIENT_ID is required/);
@@ -68,7 +72,9 @@ describe('loadConfig', () => {
     expect(text).toMatch(/AUTH_SESSION_IDLE_SECONDS \(9000\) must not exceed/);
     expect(text).toMatch(/no storage/);
     expect(text).toMatch(/https:\/\/bad.test\/path/);
-    expect(problems.length).toBeGreaterThanOrEqual(7);
+    expect(text).toMatch(/AUTH_STORAGE_TIMEOUT_MS must be a whole number of milliseconds/);
+    expect(text).toMatch(/AUTH_IDP_TIMEOUT_MS must be at least 100 milliseconds/);
+    expect(problems.length).toBeGreaterThanOrEqual(9);
   });
 
   it('when no credential is set, then the error says which settings to choose from', () => {
@@ -170,5 +176,17 @@ describe('loadConfig', () => {
         AUTH_STORAGE_TABLE_ENDPOINT: 'http://acct.table.core.windows.net',
       }),
     ).toEqual([expect.stringMatching(/AUTH_STORAGE_TABLE_ENDPOINT must be an https URL/)]);
+  });
+
+  it('when the outbound timeouts are set, then they bound storage and identity provider calls', () => {
+    const config = loadConfig({
+      ...minimal,
+      AUTH_STORAGE_TIMEOUT_MS: '1500',
+      AUTH_IDP_TIMEOUT_MS: ' 2500 ',
+    });
+    expect(config).toMatchObject({ storageTimeoutMs: 1500, idpTimeoutMs: 2500 });
+    expect(problemsOf({ ...minimal, AUTH_IDP_TIMEOUT_MS: '600000' })).toEqual([
+      expect.stringMatching(/AUTH_IDP_TIMEOUT_MS must be at most 120000/),
+    ]);
   });
 });

@@ -5,6 +5,7 @@ import {
   type Configuration,
   type NodeAuthOptions,
 } from '@azure/msal-node';
+import { aadstsCode, forLog } from '../../auth/redact';
 import { AuthError } from '../../auth/errors';
 import type {
   AuthorizationRequest,
@@ -13,6 +14,12 @@ import type {
   ProviderMetadata,
 } from '../../ports/IdentityProvider';
 import type { Logger } from '../../ports/Logger';
+import {
+  boundedClientAssertion,
+  BoundedNetworkClient,
+  UpstreamFailure,
+} from './BoundedNetworkClient';
+import { RetryAfterHolds } from './RetryAfterHolds';
 
 export type MsalCredential = Pick<
   NodeAuthOptions,
@@ -27,6 +34,8 @@ export interface MsalIdentityProviderOptions {
   redirectUri: string;
   scopes: readonly string[];
   log: Logger;
+  /** Bound of each call to the provider: discovery, token endpoint (AUTH_IDP_TIMEOUT_MS). */
+  timeoutMs: number;
 }
 
 interface DiscoveryDocument {
@@ -38,7 +47,9 @@ interface DiscoveryDocument {
   [key: string]: unknown;
 }
 
-const DISCOVERY_TIMEOUT_MS = 10_000;
+/** A 429 without Retry-After: wait as long as msal-node itself would (60 s). */
+const DEFAULT_THROTTLE_SECONDS = 60;
+const DROPPED_CONNECTION = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'UND_ERR_SOCKET']);
 /** msal-node error codes that mean the ID token itself failed a check. */
 const ID_TOKEN_ERRORS = new Set(['nonce_mismatch', 'token_parsing_error']);
 
@@ -52,6 +63,8 @@ export class MsalIdentityProvider implements IdentityProvider {
     document: DiscoveryDocument;
     client: ConfidentialClientApplication;
   }>;
+
+  private readonly holds = new RetryAfterHolds();
 
   constructor(private readonly options: MsalIdentityProviderOptions) {}
 
@@ -87,6 +100,15 @@ export class MsalIdentityProvider implements IdentityProvider {
 
   async redeemCode(redemption: CodeRedemption): Promise<{ idToken: string }> {
     const { client } = await this.ready();
+    // This sign-in was told to wait: honour it without asking again (other sign-ins go ahead).
+    const waitSeconds = this.holds.remainingSeconds(redemption.state);
+    if (waitSeconds !== undefined) {
+      throw new AuthError(
+        'idp_throttled',
+        `the token endpoint asked this sign-in to wait (Retry-After); not asking again for ${waitSeconds} s`,
+        { retryAfterSeconds: waitSeconds, details: waitMessage(waitSeconds) },
+      );
+    }
     try {
       const result = await client.acquireTokenByCode(
         {
@@ -104,6 +126,7 @@ export class MsalIdentityProvider implements IdentityProvider {
       if (!result.idToken) throw new Error('the token response has no id_token');
       return { idToken: result.idToken };
     } catch (error) {
+      if (error instanceof UpstreamFailure) throw this.upstreamError(error, redemption.state);
       // msal-node checks the token's nonce and shape itself: those are token failures, not
       // failures of the exchange.
       const tokenProblem = error instanceof MsalAuthError && ID_TOKEN_ERRORS.has(error.errorCode);
@@ -113,6 +136,30 @@ export class MsalIdentityProvider implements IdentityProvider {
         { cause: error },
       );
     }
+  }
+
+  /**
+   * The provider failed the exchange. Throttled (429, or a 5xx with Retry-After): idp_throttled
+   * with the wait passed on and held for this sign-in only; anything else token_exchange_failed.
+   */
+  private upstreamError(failure: UpstreamFailure, state: string): AuthError {
+    const throttled =
+      failure.status === 429 ||
+      (failure.status !== undefined &&
+        failure.status >= 500 &&
+        failure.retryAfterSeconds !== undefined);
+    if (!throttled) {
+      return new AuthError('token_exchange_failed', `code redemption failed: ${failure.message}`, {
+        cause: failure,
+      });
+    }
+    const seconds = failure.retryAfterSeconds ?? DEFAULT_THROTTLE_SECONDS;
+    this.holds.hold(state, seconds);
+    return new AuthError(
+      'idp_throttled',
+      `code redemption throttled: ${failure.message}; this sign-in waits ${seconds} s, others go ahead`,
+      { cause: failure, retryAfterSeconds: seconds, details: waitMessage(seconds) },
+    );
   }
 
   /** Discovery once per process (again after a failure), then a client that needs no other. */
@@ -128,11 +175,12 @@ export class MsalIdentityProvider implements IdentityProvider {
     document: DiscoveryDocument;
     client: ConfidentialClientApplication;
   }> {
-    const { authority, clientId, credential, log } = this.options;
+    const { authority, clientId, credential, log, timeoutMs } = this.options;
     const url = `${authority}/v2.0/.well-known/openid-configuration`;
     let document: DiscoveryDocument;
+    let response: Response | undefined;
     try {
-      const response = await fetch(url, { signal: AbortSignal.timeout(DISCOVERY_TIMEOUT_MS) });
+      response = await fetch(url, { signal: AbortSignal.timeout(timeoutMs) });
       if (!response.ok) throw new Error(`HTTP ${response.status}`);
       document = (await response.json()) as DiscoveryDocument;
       for (const field of [
@@ -144,6 +192,21 @@ export class MsalIdentityProvider implements IdentityProvider {
         if (typeof document[field] !== 'string') throw new Error(`the document has no ${field}`);
       }
     } catch (error) {
+      // No answer in time, a dropped connection or a 5xx: the provider is down, the settings
+      // may well be right (a host that does not resolve, a 404, a bad document: they are not).
+      const name = (error as { name?: unknown }).name;
+      const networkCode = (error as { cause?: { code?: unknown } }).cause?.code;
+      if (
+        name === 'TimeoutError' ||
+        (typeof networkCode === 'string' && DROPPED_CONNECTION.has(networkCode)) ||
+        (response && response.status >= 500)
+      ) {
+        throw new AuthError(
+          'token_exchange_failed',
+          `the authority's discovery document ${url} ${name === 'TimeoutError' ? `did not arrive within ${timeoutMs} ms (AUTH_IDP_TIMEOUT_MS)` : response ? `answered ${response.status}` : `could not be fetched (${String(networkCode)})`}`,
+          { cause: error },
+        );
+      }
       throw new AuthError(
         'misconfigured',
         `could not read the authority's discovery document ${url} (check AUTH_AUTHORITY / AUTH_TENANT_ID, and NODE_EXTRA_CA_CERTS for a private CA): ${describeMsalError(error)}`,
@@ -159,13 +222,18 @@ export class MsalIdentityProvider implements IdentityProvider {
         knownAuthorities: [new URL(authority).host],
         authorityMetadata: JSON.stringify(document),
         ...credential,
+        ...(typeof credential.clientAssertion === 'function'
+          ? { clientAssertion: boundedClientAssertion(credential.clientAssertion, timeoutMs) }
+          : {}),
       },
       system: {
+        // Bounded calls, and no throttle shared by every user's sign-in (see the client).
+        networkClient: new BoundedNetworkClient(timeoutMs),
         loggerOptions: {
           piiLoggingEnabled: false,
           logLevel: LogLevel.Warning,
           loggerCallback: (level, message) => {
-            if (level <= LogLevel.Warning) log.warn(`msal: ${message}`);
+            if (level <= LogLevel.Warning) log.warn(`msal: ${forLog(message, 500)}`);
           },
         },
       },
@@ -174,14 +242,22 @@ export class MsalIdentityProvider implements IdentityProvider {
   }
 }
 
+function waitMessage(seconds: number): string {
+  return `Wait ${seconds} seconds before signing in again.`;
+}
+
 function describeMsalError(error: unknown): string {
   if (error instanceof MsalAuthError) {
-    // errorMessage carries the provider's error_description (e.g. AADSTS codes), never secrets.
-    return `${error.errorCode}${error.subError ? `/${error.subError}` : ''}: ${error.errorMessage.split('\n')[0]}`;
+    // errorMessage carries the provider's error_description, which a hostile or buggy provider
+    // may fill with what it was sent (secret, code, verifier): keep its code and AADSTS number,
+    // redact the rest and cap it.
+    const code = forLog(`${error.errorCode}${error.subError ? `/${error.subError}` : ''}`, 64);
+    const aadsts = aadstsCode(error.errorMessage);
+    return `${code}${aadsts ? ` (${aadsts})` : ''}: ${forLog(error.errorMessage)}`;
   }
   if (error instanceof Error) {
     const cause = (error as { cause?: unknown }).cause;
-    return cause instanceof Error ? `${error.message} (${cause.message})` : error.message;
+    return forLog(cause instanceof Error ? `${error.message} (${cause.message})` : error.message);
   }
-  return String(error);
+  return forLog(String(error));
 }

@@ -1,7 +1,7 @@
-import { ManagedIdentityCredential } from '@azure/identity';
 import { X509Certificate } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import type { Credential } from '../../config';
+import { azureCredential } from '../identity/azureCredentials';
 import type { MsalCredential } from './MsalIdentityProvider';
 
 /** Audience of the managed identity token that Entra accepts as a federated credential. */
@@ -19,13 +19,13 @@ export function msalCredential(credential: Credential): MsalCredential {
     case 'certificate':
       return { clientCertificate: certificateFromPem(credential.certificatePath) };
     case 'managedIdentity': {
-      const identity = new ManagedIdentityCredential({
-        clientId: credential.managedIdentityClientId,
-      });
+      // ManagedIdentityCredential with this client id, never a credential chain.
+      const identity = azureCredential(credential.managedIdentityClientId);
       // Called for every token request; @azure/identity caches the token until near expiry.
       return {
         clientAssertion: async () => {
           const token = await identity.getToken(TOKEN_EXCHANGE_SCOPE);
+          if (!token) throw new Error('the managed identity returned no token');
           return token.token;
         },
       };

@@ -1,13 +1,11 @@
 import {
   odata,
-  RestError,
   TableClient,
-  type TableEntity,
   type TableEntityResult,
   type TransactionAction,
 } from '@azure/data-tables';
 import { randomInt } from 'node:crypto';
-import { AuthError } from '../../auth/errors';
+import { DEFAULT_STORAGE_TIMEOUT_MS } from '../../config';
 import type {
   AuthStore,
   CleanupReport,
@@ -17,8 +15,19 @@ import type {
   RecordKey,
   SessionRecord,
   StoredFlow,
-  UserClaims,
 } from '../../ports/AuthStore';
+import { BoundedTableOperations } from './BoundedTableOperations';
+import {
+  FLOW_PREFIX,
+  flowEntity,
+  flowOf,
+  SESSION_PREFIX,
+  sessionEntity,
+  sessionOf,
+  type FlowEntity,
+  type SessionEntity,
+} from './tableEntities';
+import { statusOf } from './tableErrors';
 
 /**
  * Flow records and sessions in one Azure table.
@@ -35,72 +44,45 @@ import type {
 
 export const BUCKET_SECONDS = 10 * 60;
 export const SHARDS = 64;
-const FLOW_PREFIX = 'f.';
-const SESSION_PREFIX = 's.';
 const TRANSACTION_LIMIT = 100;
+/** A cleanup run may page through a backlog for this many operation budgets. */
+const CLEANUP_BUDGETS = 20;
 
-type FlowEntity = {
-  kind: 'flow';
-  nonce: string;
-  codeVerifier: string;
-  returnTo: string;
-  cookieHash: string;
-  createdAtMs: number;
-  expiresAtMs: number;
-  consumedAtMs?: number;
-};
-
-type SessionEntity = {
-  kind: 'session';
-  user: string;
-  createdAtMs: number;
-  idleExpiresAtMs: number;
-  absoluteExpiresAtMs: number;
-};
+export interface TableStoreOptions {
+  /** The whole time one operation may take, the SDK's own retries included. */
+  operationTimeoutMs: number;
+}
 
 export class TableAuthStore implements AuthStore {
-  private tableReady?: Promise<void>;
+  private readonly operations: BoundedTableOperations;
 
   constructor(
     private readonly client: TableClient,
     private readonly retention: RetentionPolicy,
-  ) {}
+    options: TableStoreOptions = { operationTimeoutMs: DEFAULT_STORAGE_TIMEOUT_MS },
+  ) {
+    this.operations = new BoundedTableOperations(client, options.operationTimeoutMs);
+  }
 
   partitionFor(createdAt: Date): string {
     return partitionKey(bucketOf(createdAt), randomInt(SHARDS));
   }
 
   async createFlow(flow: FlowRecord): Promise<void> {
-    const entity: TableEntity<FlowEntity> = {
-      partitionKey: flow.key.partition,
-      rowKey: FLOW_PREFIX + flow.key.id,
-      kind: 'flow',
-      nonce: flow.nonce,
-      codeVerifier: flow.codeVerifier,
-      returnTo: flow.returnTo,
-      cookieHash: flow.cookieHash,
-      createdAtMs: flow.createdAt.getTime(),
-      expiresAtMs: flow.expiresAt.getTime(),
-    };
-    await this.call('create flow', () => this.client.createEntity(entity));
+    const entity = flowEntity(flow);
+    try {
+      await this.operations.run('create flow', (o) => this.client.createEntity(entity, o));
+    } catch (error) {
+      // The flow id is 128 random bits: "already exists" is the SDK retrying our own write
+      // whose first answer was lost.
+      if (statusOf(error) !== 409) throw error;
+    }
   }
 
   async readFlow(key: RecordKey): Promise<StoredFlow | undefined> {
     const entity = await this.read<FlowEntity>('read flow', key.partition, FLOW_PREFIX + key.id);
     if (!entity || entity.kind !== 'flow') return undefined;
-    return {
-      version: entity.etag,
-      flow: {
-        key,
-        nonce: entity.nonce,
-        codeVerifier: entity.codeVerifier,
-        returnTo: entity.returnTo,
-        cookieHash: entity.cookieHash,
-        createdAt: new Date(entity.createdAtMs),
-        expiresAt: new Date(entity.expiresAtMs),
-        consumedAt: entity.consumedAtMs === undefined ? undefined : new Date(entity.consumedAtMs),
-      },
-    };
+    return { version: entity.etag, flow: flowOf(key, entity) };
   }
 
   async consumeFlow(
@@ -128,11 +110,15 @@ export class TableAuthStore implements AuthStore {
       actions.push(['create', sessionEntity(session)]);
     }
     try {
-      await this.call('consume flow', () => this.client.submitTransaction(actions));
+      await this.operations.run('consume flow', (o) => this.client.submitTransaction(actions, o));
       return 'consumed';
     } catch (error) {
-      if (statusOf(error) === 412 || statusOf(error) === 404) return 'already_consumed';
-      throw error;
+      const status = statusOf(error);
+      if (status !== 412 && status !== 404) throw error;
+      // The SDK retried this very transaction after its first answer was lost: the session it
+      // creates has a fresh random key, so finding it proves the transaction committed.
+      if (session && (await this.readSession(session.key))) return 'consumed';
+      return 'already_consumed';
     }
   }
 
@@ -143,19 +129,13 @@ export class TableAuthStore implements AuthStore {
       SESSION_PREFIX + key.id,
     );
     if (!entity || entity.kind !== 'session') return undefined;
-    return {
-      key,
-      user: JSON.parse(entity.user) as UserClaims,
-      createdAt: new Date(entity.createdAtMs),
-      idleExpiresAt: new Date(entity.idleExpiresAtMs),
-      absoluteExpiresAt: new Date(entity.absoluteExpiresAtMs),
-    };
+    return sessionOf(key, entity);
   }
 
   async extendSession(key: RecordKey, idleExpiresAt: Date): Promise<void> {
     try {
       // Merge without upsert: a session deleted meanwhile (logout) stays deleted.
-      await this.call('extend session', () =>
+      await this.operations.run('extend session', (o) =>
         this.client.updateEntity(
           {
             partitionKey: key.partition,
@@ -163,6 +143,7 @@ export class TableAuthStore implements AuthStore {
             idleExpiresAtMs: idleExpiresAt.getTime(),
           },
           'Merge',
+          o,
         ),
       );
     } catch (error) {
@@ -172,8 +153,8 @@ export class TableAuthStore implements AuthStore {
 
   async deleteSession(key: RecordKey): Promise<void> {
     try {
-      await this.call('delete session', () =>
-        this.client.deleteEntity(key.partition, SESSION_PREFIX + key.id),
+      await this.operations.run('delete session', (o) =>
+        this.client.deleteEntity(key.partition, SESSION_PREFIX + key.id, o),
       );
     } catch (error) {
       if (statusOf(error) !== 404) throw error;
@@ -226,10 +207,13 @@ export class TableAuthStore implements AuthStore {
     partitions: Set<string>,
   ): Promise<void> {
     const pages = this.client
-      .listEntities({ queryOptions: { filter, select: ['PartitionKey', 'RowKey'] } })
+      .listEntities({
+        queryOptions: { filter, select: ['PartitionKey', 'RowKey'] },
+        abortSignal: AbortSignal.timeout(CLEANUP_BUDGETS * this.operations.budgetMs),
+      })
       .byPage({ maxPageSize: 1000 });
     for (;;) {
-      const page = await this.call('list expired', () => pages.next());
+      const page = await this.operations.run('list expired', () => pages.next());
       if (page.done) return;
       const byPartition = new Map<string, string[]>();
       for (const entity of page.value) {
@@ -252,18 +236,21 @@ export class TableAuthStore implements AuthStore {
 
   private async deleteBatch(partition: string, rowKeys: string[]): Promise<void> {
     try {
-      await this.call('delete expired', () =>
+      await this.operations.run('delete expired', (o) =>
         this.client.submitTransaction(
           rowKeys.map((rowKey) => ['delete', { partitionKey: partition, rowKey }]),
+          o,
         ),
       );
     } catch (error) {
       // A row deleted meanwhile (logout) fails the whole batch: delete one by one instead.
       if (statusOf(error) !== 404) throw error;
       for (const rowKey of rowKeys) {
-        await this.client.deleteEntity(partition, rowKey).catch((e: unknown) => {
-          if (statusOf(e) !== 404) throw e;
-        });
+        await this.operations
+          .run('delete expired', (o) => this.client.deleteEntity(partition, rowKey, o))
+          .catch((e: unknown) => {
+            if (statusOf(e) !== 404) throw e;
+          });
       }
     }
   }
@@ -274,62 +261,14 @@ export class TableAuthStore implements AuthStore {
     rowKey: string,
   ): Promise<TableEntityResult<T> | undefined> {
     try {
-      return await this.call(operation, () => this.client.getEntity<T>(partition, rowKey));
+      return await this.operations.run(operation, (o) =>
+        this.client.getEntity<T>(partition, rowKey, o),
+      );
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
       throw error;
     }
   }
-
-  /**
-   * Runs a table operation, creating the table on first use (once per process, not per
-   * request). Unreachable storage becomes storage_unavailable; 404/412 stay for the caller.
-   */
-  private async call<T>(operation: string, run: () => Promise<T>): Promise<T> {
-    try {
-      await this.ensureTable();
-      try {
-        return await run();
-      } catch (error) {
-        // The table vanished (deleted, or a fresh Azurite): create it again, once.
-        if (codeOf(error) !== 'TableNotFound') throw error;
-        this.tableReady = undefined;
-        await this.ensureTable();
-        return await run();
-      }
-    } catch (error) {
-      const status = statusOf(error);
-      if (status === 404 || status === 412) throw error;
-      throw new AuthError(
-        'storage_unavailable',
-        `Table Storage ${operation} failed: ${describe(error)}`,
-        {
-          cause: error,
-        },
-      );
-    }
-  }
-
-  private ensureTable(): Promise<void> {
-    // createTable treats "already exists" as success, so this is idempotent across instances.
-    this.tableReady ??= this.client.createTable().catch((error: unknown) => {
-      this.tableReady = undefined; // try again on the next request
-      throw error;
-    });
-    return this.tableReady;
-  }
-}
-
-function sessionEntity(session: SessionRecord): TableEntity<SessionEntity> {
-  return {
-    partitionKey: session.key.partition,
-    rowKey: SESSION_PREFIX + session.key.id,
-    kind: 'session',
-    user: JSON.stringify(session.user),
-    createdAtMs: session.createdAt.getTime(),
-    idleExpiresAtMs: session.idleExpiresAt.getTime(),
-    absoluteExpiresAtMs: session.absoluteExpiresAt.getTime(),
-  };
 }
 
 export function bucketOf(time: Date): number {
@@ -338,22 +277,4 @@ export function bucketOf(time: Date): number {
 
 export function partitionKey(bucket: number, shard: number): string {
   return `b${String(bucket).padStart(10, '0')}-${String(shard).padStart(2, '0')}`;
-}
-
-function statusOf(error: unknown): number | undefined {
-  if (error instanceof RestError) return error.statusCode;
-  const status = (error as { statusCode?: unknown } | null)?.statusCode;
-  return typeof status === 'number' ? status : undefined;
-}
-
-function codeOf(error: unknown): string | undefined {
-  if (error instanceof RestError) return error.code;
-  const code = (error as { code?: unknown } | null)?.code;
-  return typeof code === 'string' ? code : undefined;
-}
-
-function describe(error: unknown): string {
-  if (error instanceof RestError)
-    return `${error.statusCode ?? error.code ?? 'network error'} ${error.message.split('\n')[0]}`;
-  return error instanceof Error ? error.message : String(error);
 }

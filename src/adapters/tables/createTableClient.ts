@@ -1,6 +1,6 @@
 import { TableClient } from '@azure/data-tables';
-import { DefaultAzureCredential } from '@azure/identity';
 import { storageTransportIsSafe, type StorageSettings } from '../../config';
+import { azureCredential } from '../identity/azureCredentials';
 import { AUTH_TABLE_NAME } from './tableLayout';
 
 /** Few quick retries: a sign-in waits on these calls, and a down store should say so fast. */
@@ -17,11 +17,14 @@ export function createTableClient(
       retryOptions: RETRY_OPTIONS,
     });
   }
-  // Shared keys stay disabled in Azure: the function app's managed identity signs in instead.
-  const credential = new DefaultAzureCredential(
-    managedIdentityClientId ? { managedIdentityClientId } : undefined,
+  // Shared keys stay disabled in Azure: the function app's managed identity signs in instead (locally,
+  // without one, the developer's own Azure sign-in).
+  return new TableClient(
+    storage.tableEndpoint,
+    AUTH_TABLE_NAME,
+    azureCredential(managedIdentityClientId),
+    {
+      retryOptions: RETRY_OPTIONS,
+    },
   );
-  return new TableClient(storage.tableEndpoint, AUTH_TABLE_NAME, credential, {
-    retryOptions: RETRY_OPTIONS,
-  });
 }

@@ -73,6 +73,26 @@ describe('failure responses', () => {
     },
   );
 
+  it.each([
+    ['application/json', 'json'],
+    ['text/html', 'page'],
+  ])('when the cause asks for a pause, then Retry-After goes with the %s answer', (accept) => {
+    const { ctx } = context();
+    const response = failureResponse(
+      new AuthError('idp_throttled', 'slow down', { retryAfterSeconds: 30 }),
+      request({ accept }),
+      ctx,
+    );
+    expect(response.status).toBe(503);
+    expect(response.headers).toMatchObject({ 'Retry-After': '30' });
+  });
+
+  it('when the cause gives no pause, then no Retry-After', () => {
+    const { ctx } = context();
+    const response = failureResponse(new AuthError('token_exchange_failed', 'x'), request(), ctx);
+    expect(response.headers).not.toHaveProperty('Retry-After');
+  });
+
   it('when the browser asks for HTML, then the page names the code, the correlation id and offers sign in again', () => {
     const { ctx } = context();
     const error = new AuthError('idp_error', 'x', {

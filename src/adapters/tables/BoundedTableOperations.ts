@@ -1,0 +1,78 @@
+import type { TableClient } from '@azure/data-tables';
+import { AuthError } from '../../auth/errors';
+import { describe, isAbort, serviceCodeOf, statusOf } from './tableErrors';
+
+/** Statuses the caller decides about (missing, exists, changed); all else is an outage. */
+const PASSED_THROUGH = new Set([404, 409, 412]);
+
+/** What each SDK call is given: the signal that ends it at the operation's deadline. */
+export type OperationOptions = { abortSignal: AbortSignal };
+
+/**
+ * Table operations within a time budget each (AUTH_STORAGE_TIMEOUT_MS, the SDK's own retries
+ * included: they multiply a hung call's time otherwise), creating the table on first use and
+ * again if it vanished (deleted, or a fresh storage account). Unreachable or slow storage
+ * becomes storage_unavailable; 404, 409 and 412 stay for the caller.
+ */
+export class BoundedTableOperations {
+  private tableReady?: Promise<void>;
+
+  constructor(
+    private readonly client: TableClient,
+    readonly budgetMs: number,
+  ) {}
+
+  async run<T>(operation: string, call: (options: OperationOptions) => Promise<T>): Promise<T> {
+    const abortSignal = AbortSignal.timeout(this.budgetMs);
+    try {
+      await untilAborted(this.ensureTable(), abortSignal);
+      try {
+        return await untilAborted(call({ abortSignal }), abortSignal);
+      } catch (error) {
+        if (serviceCodeOf(error) !== 'TableNotFound') throw error;
+        this.tableReady = undefined;
+        await untilAborted(this.ensureTable(), abortSignal);
+        return await untilAborted(call({ abortSignal }), abortSignal);
+      }
+    } catch (error) {
+      const status = statusOf(error);
+      if (!isAbort(error) && status !== undefined && PASSED_THROUGH.has(status)) throw error;
+      const why = isAbort(error)
+        ? `did not finish within ${this.budgetMs} ms (AUTH_STORAGE_TIMEOUT_MS)`
+        : `failed: ${describe(error)}`;
+      throw new AuthError('storage_unavailable', `Table Storage ${operation} ${why}`, {
+        cause: error,
+      });
+    }
+  }
+
+  private ensureTable(): Promise<void> {
+    // createTable treats "already exists" as success, so this is idempotent across instances.
+    this.tableReady ??= this.client
+      .createTable({ abortSignal: AbortSignal.timeout(this.budgetMs) })
+      .catch((error: unknown) => {
+        this.tableReady = undefined; // try again on the next request
+        throw error;
+      });
+    return this.tableReady;
+  }
+}
+
+/** The promise, or the signal's reason once it fires first: a bound even where a call ignores it. */
+function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason as Error);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = () => reject(signal.reason as Error);
+    signal.addEventListener('abort', onAbort, { once: true });
+    promise.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error as Error);
+      },
+    );
+  });
+}

@@ -1,0 +1,164 @@
+import { spawnSync } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { functionDefinitions } from '../../src/functions/definitions';
+import { ignores, packageFiles, parseIgnoreFile, remoteBuildProblem } from './support/azdPackage';
+import { ROOT } from './support/bicepCli';
+import { readZip, writeZip } from './support/zip';
+
+// dist/ is what `npm run build` makes (npm test builds first); other test files load it too, so it is
+// read here, never rebuilt.
+const DIST = path.join(ROOT, 'dist');
+
+/**
+ * Loads the bundle the way the Azure worker does: @azure/functions-core is the worker's own module,
+ * given to the app at run time (here a stand-in that records the registrations). Anything else the
+ * bundle requires must be inside it: there is no node_modules anywhere up from `dir`.
+ */
+function loadInWorker(dir: string): {
+  status: number | null;
+  stderr: string;
+  registered: unknown[];
+} {
+  const worker = mkdtempSync(path.join(os.tmpdir(), 'worker-'));
+  try {
+    const record = path.join(worker, 'registered.json');
+    const preload = path.join(worker, 'functions-core.js');
+    writeFileSync(
+      preload,
+      `const Module = require('node:module');
+const registered = [];
+const core = {
+  setProgrammingModel() {},
+  getProgrammingModel() {},
+  registerHook() { return { dispose() {} }; },
+  log() {},
+  registerFunction(metadata) { registered.push(metadata); return { dispose() {} }; },
+};
+const load = Module._load;
+Module._load = function (request, ...rest) {
+  return request === '@azure/functions-core' ? core : load.call(this, request, ...rest);
+};
+process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(record)}, JSON.stringify(registered)));
+`,
+    );
+    const run = spawnSync(process.execPath, ['--require', preload, '-e', "require('./main.js')"], {
+      cwd: dir,
+      encoding: 'utf8',
+      // No settings at all: the app must still load and register (it answers `misconfigured`).
+      env: { PATH: process.env.PATH ?? '' },
+    });
+    const registered = existsSync(record)
+      ? (JSON.parse(readFileSync(record, 'utf8')) as unknown[])
+      : [];
+    return { status: run.status, stderr: run.stderr, registered };
+  } finally {
+    rmSync(worker, { recursive: true, force: true });
+  }
+}
+
+function nodeModulesAbove(dir: string): string[] {
+  const found: string[] = [];
+  for (let d = dir; ; d = path.dirname(d)) {
+    if (existsSync(path.join(d, 'node_modules'))) found.push(path.join(d, 'node_modules'));
+    if (path.dirname(d) === d) return found;
+  }
+}
+
+describe('the azd package (azure.yaml deploys dist/)', () => {
+  let unpacked: string;
+  let zipped: string[];
+  beforeAll(() => {
+    if (!existsSync(path.join(DIST, 'main.js')))
+      throw new Error('dist/ is missing: run `npm run build` first (npm test does)');
+    const files = packageFiles(DIST);
+    const zip = writeZip(
+      files.map((name) => ({ name, data: readFileSync(path.join(DIST, name)) })),
+    );
+    unpacked = mkdtempSync(path.join(os.tmpdir(), 'package-'));
+    const entries = readZip(zip);
+    zipped = entries.map((e) => e.name);
+    for (const { name, data } of entries) {
+      mkdirSync(path.dirname(path.join(unpacked, name)), { recursive: true });
+      writeFileSync(path.join(unpacked, name), data);
+    }
+  });
+  afterAll(() => rmSync(unpacked, { recursive: true, force: true }));
+
+  it('is accepted by azd with remoteBuild false: the root .funcignore keeps node_modules', () => {
+    expect(remoteBuildProblem(ROOT)).toBeUndefined();
+  });
+
+  it('holds the bundle, host.json and package.json, nothing else', () => {
+    expect(zipped).toEqual(['host.json', 'main.js', 'package.json']);
+  });
+
+  it('has a package.json whose main is the bundle, without dependencies', () => {
+    const pkg = JSON.parse(readFileSync(path.join(unpacked, 'package.json'), 'utf8')) as Record<
+      string,
+      unknown
+    >;
+
+    expect(pkg.main).toBe('main.js');
+    expect(pkg).not.toHaveProperty('dependencies');
+    expect(pkg).not.toHaveProperty('scripts');
+  });
+
+  it('has the host.json the project runs with locally', () => {
+    expect(readFileSync(path.join(unpacked, 'host.json'), 'utf8')).toBe(
+      readFileSync(path.join(ROOT, 'host.json'), 'utf8'),
+    );
+  });
+
+  it('loads with no node_modules, and registers every function of the code with the worker', () => {
+    expect(nodeModulesAbove(unpacked)).toEqual([]);
+
+    const { status, stderr, registered } = loadInWorker(unpacked);
+
+    expect({ status, stderr: status === 0 ? '' : stderr }).toEqual({ status: 0, stderr: '' });
+    const names = (registered as { name: string }[]).map((m) => m.name).sort();
+    expect(names).toEqual(functionDefinitions.map((d) => d.name).sort());
+    const routes = JSON.stringify(registered);
+    for (const definition of functionDefinitions) {
+      if (definition.kind === 'http') expect(routes).toContain(`"route":"${definition.route}"`);
+    }
+  });
+
+  it('when the bundle needs a module it does not contain, then loading it there fails', () => {
+    const broken = mkdtempSync(path.join(os.tmpdir(), 'package-broken-'));
+    try {
+      writeFileSync(path.join(broken, 'main.js'), "require('@azure/data-tables');");
+
+      expect(loadInWorker(broken).status).not.toBe(0);
+    } finally {
+      rmSync(broken, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('the ignore-file rules azd applies', () => {
+  it('when .funcignore excludes node_modules, then azd would refuse remoteBuild false', () => {
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'funcignore-'));
+    try {
+      writeFileSync(path.join(dir, '.funcignore'), '*.map\nnode_modules/\n');
+
+      expect(remoteBuildProblem(dir)).toMatch(/excludes node_modules/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('match like gitignore: basename anywhere, anchored paths, directories, negation', () => {
+    const rules = parseIgnoreFile('# comment\n*.map\n/src\nlogs/\n!keep.map\n');
+
+    expect(ignores(rules, 'main.js.map', false)).toBe(true);
+    expect(ignores(rules, 'a/b/c.map', false)).toBe(true);
+    expect(ignores(rules, 'keep.map', false)).toBe(false);
+    expect(ignores(rules, 'src', true)).toBe(true);
+    expect(ignores(rules, 'a/src', true)).toBe(false);
+    expect(ignores(rules, 'logs', true)).toBe(true);
+    expect(ignores(rules, 'logs', false)).toBe(false);
+    expect(ignores(rules, 'main.js', false)).toBe(false);
+  });
+});
