@@ -1,11 +1,12 @@
-import { RestError, type TableClient, type TableEntity } from '@azure/data-tables';
-import { AuthError } from '../../auth/errors';
+import type { TableClient, TableEntity } from '@azure/data-tables';
 import type { RecordKey } from '../../ports/AuthStore';
 import type {
   StoredTokenCache,
   TokenCacheStore,
   TokenCacheWrite,
 } from '../../ports/TokenCacheStore';
+import { BoundedTableOperations } from './BoundedTableOperations';
+import { statusOf } from './tableErrors';
 
 /**
  * Sessions' token caches in the table of the sessions, one row beside each session:
@@ -19,8 +20,6 @@ import type {
  */
 
 export const TOKEN_CACHE_PREFIX = 't.';
-/** A point operation that takes longer than this is treated as storage being down. */
-const OPERATION_TIMEOUT_MS = 5_000;
 
 type TokenCacheEntity = {
   kind: 'tokens';
@@ -45,14 +44,23 @@ export function tokenCacheEntity(
 }
 
 export class TableTokenCacheStore implements TokenCacheStore {
-  constructor(private readonly client: TableClient) {}
+  private readonly operations: BoundedTableOperations;
+
+  constructor(
+    private readonly client: TableClient,
+    options: { operationTimeoutMs: number },
+  ) {
+    this.operations = new BoundedTableOperations(client, options.operationTimeoutMs);
+  }
 
   async readTokenCache(session: RecordKey): Promise<StoredTokenCache | undefined> {
     try {
-      const entity = await this.client.getEntity<TokenCacheEntity>(
-        session.partition,
-        TOKEN_CACHE_PREFIX + session.id,
-        { abortSignal: AbortSignal.timeout(OPERATION_TIMEOUT_MS) },
+      const entity = await this.operations.run('read token cache', (options) =>
+        this.client.getEntity<TokenCacheEntity>(
+          session.partition,
+          TOKEN_CACHE_PREFIX + session.id,
+          options,
+        ),
       );
       if (entity.kind !== 'tokens' || !(entity.sealed instanceof Uint8Array)) return undefined;
       return {
@@ -65,7 +73,7 @@ export class TableTokenCacheStore implements TokenCacheStore {
       };
     } catch (error) {
       if (statusOf(error) === 404) return undefined;
-      throw unavailable('read token cache', error);
+      throw error;
     }
   }
 
@@ -75,43 +83,27 @@ export class TableTokenCacheStore implements TokenCacheStore {
     expectedVersion: string,
   ): Promise<string | undefined> {
     try {
-      const response = await this.client.updateEntity(tokenCacheEntity(session, write), 'Replace', {
-        etag: expectedVersion,
-        abortSignal: AbortSignal.timeout(OPERATION_TIMEOUT_MS),
-      });
+      const response = await this.operations.run('write token cache', (options) =>
+        this.client.updateEntity(tokenCacheEntity(session, write), 'Replace', {
+          ...options,
+          etag: expectedVersion,
+        }),
+      );
       return response.etag;
     } catch (error) {
       // 412: another writer changed the row since it was read; 404: sign-out deleted it.
       if (statusOf(error) === 412 || statusOf(error) === 404) return undefined;
-      throw unavailable('write token cache', error);
+      throw error;
     }
   }
 
   async deleteTokenCache(session: RecordKey): Promise<void> {
     try {
-      await this.client.deleteEntity(session.partition, TOKEN_CACHE_PREFIX + session.id, {
-        abortSignal: AbortSignal.timeout(OPERATION_TIMEOUT_MS),
-      });
+      await this.operations.run('delete token cache', (options) =>
+        this.client.deleteEntity(session.partition, TOKEN_CACHE_PREFIX + session.id, options),
+      );
     } catch (error) {
-      if (statusOf(error) !== 404) throw unavailable('delete token cache', error);
+      if (statusOf(error) !== 404) throw error;
     }
   }
-}
-
-function statusOf(error: unknown): number | undefined {
-  if (error instanceof RestError) return error.statusCode;
-  const status = (error as { statusCode?: unknown } | null)?.statusCode;
-  return typeof status === 'number' ? status : undefined;
-}
-
-function unavailable(operation: string, error: unknown): AuthError {
-  const why =
-    error instanceof RestError
-      ? `${error.statusCode ?? error.code ?? 'network error'} ${error.message.split('\n')[0]}`
-      : error instanceof Error
-        ? error.message
-        : String(error);
-  return new AuthError('storage_unavailable', `Table Storage ${operation} failed: ${why}`, {
-    cause: error,
-  });
 }
