@@ -2,6 +2,7 @@ import type { RecordKey } from '../ports/AuthStore';
 import type { StoredTokenCache } from '../ports/TokenCacheStore';
 import type { AuthContext } from './AuthContext';
 import { AuthError, isAuthError } from './errors';
+import { forLog } from './redact';
 import { randomToken } from './secrets';
 import {
   findUsable,
@@ -160,7 +161,9 @@ async function refreshUnderLease(
     }
     // An outage or timeout: the cache stays as it was, and the next request tries again.
     await release(contents).catch((releaseError: unknown) => {
-      ctx.log.warn(`tokens: lease not released after a failed refresh: ${String(releaseError)}`);
+      ctx.log.warn(
+        `tokens: lease not released after a failed refresh: ${forLog(String(releaseError))}`,
+      );
     });
     throw error;
   }

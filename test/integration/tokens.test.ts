@@ -205,6 +205,9 @@ describe('access tokens for APIs', () => {
     const everything = dump.join('\n');
     expect(everything).toContain(row!.raw.rowKey as string);
     for (const secret of secrets) expect(everything).not.toContain(secret);
+    // Nor in any log line of the three instances or the emulator.
+    const logs = stack.hostOutput() + stack.emulator.output();
+    for (const secret of secrets) expect(logs).not.toContain(secret);
     // The token row itself holds no claim of the user (the tokens carry name and username).
     const tokenRow = dump.find((d) => d.includes(`rowKey=${row!.raw.rowKey as string}\n`))!;
     expect(tokenRow).toContain('sealed=');

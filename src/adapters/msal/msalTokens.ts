@@ -6,6 +6,7 @@ import {
   type Configuration,
 } from '@azure/msal-node';
 import { AuthError, type ReasonCode } from '../../auth/errors';
+import { aadstsCode, forLog } from '../../auth/redact';
 import type { IssuedAccessToken, IssuedTokens, TokenRefresh } from '../../ports/IdentityProvider';
 
 /**
@@ -104,10 +105,12 @@ export function reasonOfTokenError(error: unknown): ReasonCode {
   return 'token_exchange_failed';
 }
 
+/** For the log: the error code and AADSTS number, the provider's words redacted and capped. */
 function describeTokenError(error: unknown): string {
   if (error instanceof MsalAuthError) {
-    // errorMessage carries the provider's error_description (AADSTS codes), never tokens.
-    return `${error.errorCode}${error.subError ? `/${error.subError}` : ''}: ${error.errorMessage.split('\n')[0]}`;
+    const code = forLog(`${error.errorCode}${error.subError ? `/${error.subError}` : ''}`, 64);
+    const aadsts = aadstsCode(error.errorMessage);
+    return `${code}${aadsts ? ` (${aadsts})` : ''}: ${forLog(error.errorMessage)}`;
   }
-  return error instanceof Error ? error.message : String(error);
+  return forLog(error instanceof Error ? error.message : String(error));
 }
