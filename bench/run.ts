@@ -1,4 +1,5 @@
 import { measureLatency, printLatency } from './latency';
+import { helpWanted, printHelp, runComparisonParts, wants } from './parts';
 import { printScaleOut, scaleOut } from './scaleOut';
 
 /**
@@ -6,9 +7,18 @@ import { printScaleOut, scaleOut } from './scaleOut';
  * and the naive counter-example, the naive app alone on one instance with one tab per browser
  * (the setup where it appears to work), then the latency of login / callback / me.
  * Needs `npm run build` first and Chromium. Prints figures; asserts nothing on wall-clock.
+ * `--only <part>` runs parts alone, `--help` lists them (bench/parts.ts).
  */
 
 async function main(): Promise<void> {
+  if (helpWanted) return printHelp();
+  if (wants('scale-out')) await runScaleOut();
+  if (wants('latency')) printLatency(await measureLatency(50));
+  // Issue 13: this project beside Auth.js, the scale model, profiles (bench/parts.ts).
+  await runComparisonParts();
+}
+
+async function runScaleOut(): Promise<void> {
   const sideBySide = await scaleOut({
     instances: 3,
     contexts: 10,
@@ -21,7 +31,6 @@ async function main(): Promise<void> {
     baseline,
     'Control: the naive app where it seems to work (one instance, one tab per browser)',
   );
-  printLatency(await measureLatency(50));
 
   const project = sideBySide.find((r) => r.variant === 'project');
   if (project && project.succeeded !== project.attempted) {
