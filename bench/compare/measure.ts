@@ -23,6 +23,8 @@ export interface Figures {
   meP99Ms: number;
   staticMs: number;
   cookieBytes: number;
+  /** The cookies in that header: names and value sizes (never the values). */
+  cookieNames: string;
 }
 
 export interface MeasureSizes {
@@ -112,6 +114,7 @@ export async function measure(
     meP99Ms: me.p99Ms,
     staticMs: floor.p50Ms,
     cookieBytes: Buffer.byteLength(cookieHeader),
+    cookieNames: describeCookies(cookieHeader),
     cookieHeader,
   };
 }
@@ -198,4 +201,16 @@ export async function coldStart(
     await agent.close();
     await (await spawned).stop();
   }
+}
+
+/** `name (value bytes)` for each cookie of a Cookie header. */
+export function describeCookies(header: string): string {
+  return header
+    .split('; ')
+    .filter(Boolean)
+    .map((pair) => {
+      const eq = pair.indexOf('=');
+      return `${pair.slice(0, eq)} (${Buffer.byteLength(pair) - eq - 1} B)`;
+    })
+    .join(', ');
 }

@@ -18,12 +18,14 @@ export interface CountRow {
   storageMe: number;
   idpSignIn: number;
   idpMe: number;
+  /** The IdP calls of one sign-in by endpoint, e.g. `POST /token ×1`. */
+  idpPaths: string;
   /** A fresh process's first sign-in (discovery and keys fetched then). */
   idpFirstSignIn: number | undefined;
   storageConfigured: boolean;
 }
 
-type Key = keyof Repetition['project'];
+type Key = Exclude<keyof Repetition['project'], 'cookieNames'>;
 interface Row {
   figure: string;
   key: Key;
@@ -150,7 +152,19 @@ export function formatReport(
       `| ${row.figure} | ${spread(ours, row.digits, row.unit)} | ${spread(theirs, row.digits, row.unit)} | ${fmt(ratio, 2)}× (${fmt(Math.min(...ratios), 2)}–${fmt(Math.max(...ratios), 2)}) | ${target} | ${met ? 'yes' : '**no**'} |`,
     );
   }
+  const last = reps[reps.length - 1];
+  if (last) {
+    lines.push(
+      '',
+      `Cookies sent to \`/me\` after sign-in: this project ${last.project.cookieNames}; the peer ${last.peer.cookieNames}.`,
+    );
+  }
   if (counts) {
+    lines.push(
+      '',
+      '| counted on the wire | this project | peer (Auth.js) | ratio | target | met |',
+      '|---|---|---|---|---|---|',
+    );
     const c = (row: CountRow, storage: boolean) =>
       storage
         ? row.storageConfigured
@@ -162,6 +176,8 @@ export function formatReport(
     lines.push(
       `| storage round trips: sign-in / \`/me\` (counted) | ${c(counts.project, true)} | ${c(counts.peer, true)} | – | keep 3 / 1 | ${keep ? 'yes' : '**no**'} |`,
       `| identity-provider calls: sign-in / \`/me\` (counted) | ${c(counts.project, false)} | ${c(counts.peer, false)} | – | – | – |`,
+      '',
+      `Identity-provider calls per sign-in: this project ${counts.project.idpPaths || 'none'}; the peer ${counts.peer.idpPaths || 'none'}.`,
     );
   }
   return { text: lines.join('\n'), verdicts };

@@ -159,9 +159,14 @@ async function countCalls(
   });
   const idpFirstSignIn = (await settled(() => idp.count())) - idpBefore;
 
-  const before = { idp: idp.count(), storage: storageCount() };
+  const before = { idp: idp.count(), storage: storageCount(), paths: new Map(idp.byPath) };
   for (let i = 0; i < COUNTED_SIGN_INS; i++) await withClient((c) => signIn(c, system, origin));
   const afterSignIns = { idp: await settled(() => idp.count()), storage: storageCount() };
+  const idpPaths = [...idp.byPath]
+    .map(([call, n]) => [call, (n - (before.paths.get(call) ?? 0)) / COUNTED_SIGN_INS] as const)
+    .filter(([, n]) => n > 0)
+    .map(([call, n]) => `${call} ×${n}`)
+    .join(', ');
   for (let i = 0; i < COUNTED_ME; i++) {
     await withClient(async (client) => {
       const response = await client.request(`${origin}${ROUTES[system].me}`, {
@@ -181,6 +186,7 @@ async function countCalls(
     storageMe: perMe.storage,
     idpSignIn: (afterSignIns.idp - before.idp) / COUNTED_SIGN_INS - perMe.idp,
     idpMe: perMe.idp,
+    idpPaths,
     // The peer has run sign-ins before; only the counting instance is fresh here.
     idpFirstSignIn: system === 'project' ? idpFirstSignIn : undefined,
   };
