@@ -18,6 +18,8 @@ interface ProfileNode {
 export interface ProfileSummary {
   samples: number;
   byGroup: [string, number][];
+  /** Each sample charged to the nearest caller that is not Node itself: who asked for the work. */
+  byCaller: [string, number][];
   byModule: [string, number][];
   topFunctions: [string, number][];
 }
@@ -36,6 +38,7 @@ export function groupOf(module: string): string {
     )
   )
     return 'socket and HTTP (node internals)';
+  if (module.startsWith('node:(event loop')) return 'node: event loop, no JavaScript caller';
   if (module.startsWith('node:')) return 'other node internals';
   if (
     /^(@azure\/(data-tables|core-|abort-controller|logger)|@typespec\/ts-http-runtime|tslib)/.test(
@@ -57,6 +60,7 @@ export function summarizeProfile(file: string): ProfileSummary {
   const byModule = new Map<string, number>();
   const byGroup = new Map<string, number>();
   const byFunction = new Map<string, number>();
+  const byCaller = new Map<string, number>();
   const nodes = new Map(profile.nodes.map((n) => [n.id, n]));
   const parents = new Map<number, number>();
   for (const node of profile.nodes)
@@ -77,6 +81,17 @@ export function summarizeProfile(file: string): ProfileSummary {
     add(byModule, module, hits);
     add(byGroup, groupOf(module), hits);
     add(byFunction, `${node.callFrame.functionName || '(anonymous)'} [${module}]`, hits);
+    let caller: ProfileNode | undefined = owner;
+    let callerModule = module;
+    while (caller && isNodeItself(callerModule)) {
+      caller = nodes.get(parents.get(caller.id) ?? -1);
+      if (!caller || caller.callFrame.functionName === '(root)') {
+        callerModule = 'node:(event loop: sockets, timers; no JavaScript caller)';
+        break;
+      }
+      callerModule = moduleOf(caller.callFrame, bundleModules);
+    }
+    add(byCaller, groupOf(callerModule), hits);
   }
   const share = (m: Map<string, number>, top: number): [string, number][] =>
     [...m.entries()]
@@ -86,10 +101,14 @@ export function summarizeProfile(file: string): ProfileSummary {
   return {
     samples,
     byGroup: share(byGroup, 20),
+    byCaller: share(byCaller, 12),
     byModule: share(byModule, 15),
     topFunctions: share(byFunction, 15),
   };
 }
+
+const isNodeItself = (module: string) =>
+  module.startsWith('node:') || module === '(native)' || module === '(program)';
 
 function moduleOf(
   frame: ProfileNode['callFrame'],
@@ -147,6 +166,8 @@ export function formatProfile(title: string, summary: ProfileSummary): string {
     `${title} (${summary.samples} samples, idle excluded)`,
     ' by group:',
     table(summary.byGroup),
+    ' by caller (Node internals charged to the package or file that called them):',
+    table(summary.byCaller),
     ' by module:',
     table(summary.byModule),
     ' top functions (self time):',
