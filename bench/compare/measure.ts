@@ -210,7 +210,7 @@ export function describeCookies(header: string): string {
     .filter(Boolean)
     .map((pair) => {
       const eq = pair.indexOf('=');
-      return `${pair.slice(0, eq)} (${Buffer.byteLength(pair) - eq - 1} B)`;
+      return `\`${pair.slice(0, eq)}\` (${Buffer.byteLength(pair) - eq - 1} B)`;
     })
     .join(', ');
 }
