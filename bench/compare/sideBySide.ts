@@ -61,11 +61,16 @@ export async function sideBySide(options: SideBySideOptions = {}) {
     };
 
     progress('starting this project (as npm run serve serves it) and the peer');
-    const [project, peer] = await Promise.all([
+    // Both start at once; whichever started is stopped even when the other failed to.
+    const launched = await Promise.allSettled([
       startSystem('serve', shared, { port: projectPort }),
       startSystem('peer', shared, { port: peerPort }),
     ]);
-    started.push(project, peer);
+    for (const result of launched) if (result.status === 'fulfilled') started.push(result.value);
+    const [project, peer] = launched.map((result) => {
+      if (result.status === 'rejected') throw result.reason;
+      return result.value;
+    }) as [ManagedProcess, ManagedProcess];
     const running: Record<SystemName, Running> = {
       project: { system: 'project', origin: `http://localhost:${projectPort}`, process: project },
       peer: { system: 'peer', origin: `http://localhost:${peerPort}`, process: peer },
