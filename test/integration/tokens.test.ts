@@ -2,6 +2,8 @@ import { decodeJwt } from 'jose';
 import { Agent, fetch as undiciFetch } from 'undici';
 import { GRAPH_APP_ID } from '../../dev/emulator/apiTokens';
 import users from '../../dev/emulator/users.json';
+import { TableAuthStore } from '../../src/adapters/tables/TableAuthStore';
+import { FLOW_RETENTION_SECONDS } from '../../src/auth/cookies';
 import type { BrowserClient, ClientResponse } from '../support/browserClient';
 import { browserPool, signIn, USERS } from '../support/signInSteps';
 import { startStack, type Stack } from '../support/stack';
@@ -233,6 +235,22 @@ describe('access tokens for APIs', () => {
     }
     expect(rows).not.toContain(`t.${key.id}`);
     expect(rows).not.toContain(`s.${key.id}`);
+  });
+});
+
+describe('cleanup of token caches', () => {
+  it('when the session is past its absolute lifetime, then cleanup deletes its token cache row with the partition', async () => {
+    const client = await signInWithProfileScope(USERS.adele);
+    const table = authTable(stack.azurite.connectionString);
+    expect(await tokenRowOf(table, client, stack.appOrigin)).toBeDefined();
+    const store = new TableAuthStore(table, {
+      flowTtlSeconds: 600,
+      flowRetentionSeconds: FLOW_RETENTION_SECONDS,
+      sessionAbsoluteSeconds: 28800,
+    });
+    // The timer's view a day later: every partition of today is past the session horizon.
+    await store.deleteExpired(new Date(Date.now() + 24 * 3600 * 1000));
+    expect(await tokenRowOf(table, client, stack.appOrigin)).toBeUndefined();
   });
 });
 
