@@ -3,6 +3,7 @@ import { getAccessToken, type SessionTokens } from '../src/auth/accessTokens';
 import { openTokenCache, sealTokenCache } from '../src/auth/tokenCache';
 import { authContext, initialise } from '../src/composition';
 import { BrowserClient } from '../test/support/browserClient';
+import { emulatorControl } from '../test/support/emulatorControl';
 import { signIn, USERS } from '../test/support/signInSteps';
 import { startStack, type Stack } from '../test/support/stack';
 import { sessionOf } from '../test/support/tokenRows';
@@ -84,24 +85,9 @@ export function printTokens(report: TokenBenchReport): void {
   );
 }
 
-async function emulator(stack: Stack, path: string, body?: object): Promise<unknown> {
-  const response = await fetch(`${stack.emulator.browserOrigin}/_emulator/${path}`, {
-    method: body ? 'POST' : 'GET',
-    headers: { 'content-type': 'application/json' },
-    body: body && JSON.stringify(body),
-  });
-  return response.json();
-}
-
 const setLifetime = (stack: Stack, seconds: number) =>
-  emulator(stack, 'settings', { accessTokenSeconds: seconds });
-
-async function refreshCount(stack: Stack): Promise<number> {
-  const counts = (await emulator(stack, 'token-requests')) as {
-    byGrantType: Record<string, number>;
-  };
-  return counts.byGrantType.refresh_token ?? 0;
-}
+  emulatorControl(stack.emulator.browserOrigin).setAccessTokenSeconds(seconds);
+const refreshCount = (stack: Stack) => emulatorControl(stack.emulator.browserOrigin).refreshCount();
 
 /** The worker needs NODE_EXTRA_CA_CERTS at start (the emulator's certificate): a process of its own. */
 function runWorker(

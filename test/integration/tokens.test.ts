@@ -1,11 +1,8 @@
-import { decodeJwt } from 'jose';
-import { Agent, fetch as undiciFetch } from 'undici';
-import { GRAPH_APP_ID } from '../../dev/emulator/apiTokens';
-import users from '../../dev/emulator/users.json';
 import { TableAuthStore } from '../../src/adapters/tables/TableAuthStore';
 import { FLOW_RETENTION_SECONDS } from '../../src/auth/cookies';
 import type { BrowserClient, ClientResponse } from '../support/browserClient';
 import { browserPool, signIn, USERS } from '../support/signInSteps';
+import { emulatorControl } from '../support/emulatorControl';
 import { startStack, type Stack } from '../support/stack';
 import { authTable, sessionOf, tokenRowOf } from '../support/tokenRows';
 
@@ -28,21 +25,10 @@ afterAll(async () => {
 });
 afterEach(() => setAccessTokenSeconds(3600));
 
-async function emulator(path: string, body?: object): Promise<unknown> {
-  const response = await fetch(`${stack.emulator.browserOrigin}/_emulator/${path}`, {
-    method: body ? 'POST' : 'GET',
-    headers: { 'content-type': 'application/json' },
-    body: body ? JSON.stringify(body) : undefined,
-  });
-  if (!response.ok) throw new Error(`emulator ${path}: ${response.status}`);
-  return response.json();
-}
-const refreshCount = async () =>
-  ((await emulator('token-requests')) as { byGrantType: Record<string, number> }).byGrantType
-    .refresh_token ?? 0;
-const setAccessTokenSeconds = (seconds: number) =>
-  emulator('settings', { accessTokenSeconds: seconds });
-const revoke = (user: string) => emulator(`users/${encodeURIComponent(user)}/revoke`, {});
+const control = () => emulatorControl(stack.emulator.browserOrigin);
+const refreshCount = () => control().refreshCount();
+const setAccessTokenSeconds = (seconds: number) => control().setAccessTokenSeconds(seconds);
+const revoke = (user: string) => control().revoke(user);
 
 /** Signs in asking for Graph's User.Read too (consent at sign-in), lands on the demo. */
 async function signInWithProfileScope(user: string): Promise<BrowserClient> {
@@ -251,135 +237,5 @@ describe('cleanup of token caches', () => {
     // The timer's view a day later: every partition of today is past the session horizon.
     await store.deleteExpired(new Date(Date.now() + 24 * 3600 * 1000));
     expect(await tokenRowOf(table, client, stack.appOrigin)).toBeUndefined();
-  });
-});
-
-describe('the emulator plays Entra and Graph for APIs', () => {
-  const https = () => new Agent({ connect: { ca: stack.ca } });
-  let agent: Agent;
-  beforeAll(() => {
-    agent = https();
-  });
-  afterAll(() => agent.close());
-
-  /** The refresh token the app holds for this browser's session, read with the browser's secret. */
-  async function refreshTokenOf(client: BrowserClient): Promise<string> {
-    const row = await tokenRowOf(
-      authTable(stack.azurite.connectionString),
-      client,
-      stack.appOrigin,
-    );
-    return row!.contents!.refreshToken!;
-  }
-
-  async function tokenRequest(refreshToken: string, scope: string) {
-    const response = await undiciFetch(`${stack.emulator.authority}/oauth2/v2.0/token`, {
-      method: 'POST',
-      dispatcher: agent,
-      body: new URLSearchParams({
-        grant_type: 'refresh_token',
-        refresh_token: refreshToken,
-        client_id: stack.emulator.clientId,
-        client_secret: stack.emulator.clientSecret,
-        scope: `${scope} openid offline_access`,
-      }),
-    });
-    return { status: response.status, body: (await response.json()) as Record<string, unknown> };
-  }
-
-  const graph = (path: string, token?: string) =>
-    undiciFetch(`https://localhost:${stack.emulator.port}${path}`, {
-      dispatcher: agent,
-      headers: token ? { authorization: `Bearer ${token}` } : {},
-    });
-
-  it("issues a JWT for the app's own api://<client id> once consented, with aud = the client id and the scope in scp", async () => {
-    const apiScope = `api://${stack.emulator.clientId}/Orders.Read`;
-    const before = browsers.open();
-    await signIn(before, stack.appOrigin, { returnTo: '/api/demo', user: USERS.adele });
-    const refused = await tokenRequest(await refreshTokenOf(before), apiScope);
-    expect(refused.status).toBe(400);
-    expect(refused.body).toMatchObject({
-      error: 'invalid_grant',
-      suberror: 'consent_required',
-      error_codes: [65001],
-    });
-
-    const client = browsers.open();
-    await signIn(client, stack.appOrigin, {
-      returnTo: '/api/demo',
-      user: USERS.adele,
-      scope: apiScope,
-    });
-    const issued = await tokenRequest(await refreshTokenOf(client), apiScope);
-    expect(issued.status).toBe(200);
-    const claims = decodeJwt(issued.body.access_token as string);
-    expect(claims).toMatchObject({
-      aud: stack.emulator.clientId,
-      iss: stack.emulator.issuer,
-      scp: 'Orders.Read',
-      tid: stack.emulator.tenantId,
-      azp: stack.emulator.clientId,
-      roles: ['Admin'],
-      ver: '2.0',
-    });
-    expect(issued.body.scope).toContain(apiScope);
-
-    const twoResources = await tokenRequest(await refreshTokenOf(client), `${apiScope} User.Read`);
-    expect(twoResources.status).toBe(400);
-    expect(String(twoResources.body.error_description)).toMatch(/^AADSTS28000/);
-  });
-
-  it('answers /v1.0/me/memberOf in pages, and refuses requests without a valid Graph token as Graph does', async () => {
-    const client = await signInWithProfileScope(USERS.megan);
-    const row = await tokenRowOf(
-      authTable(stack.azurite.connectionString),
-      client,
-      stack.appOrigin,
-    );
-    const token = row!.contents!.accessTokens[0]!.token;
-    expect(decodeJwt(token)).toMatchObject({ aud: GRAPH_APP_ID, scp: 'User.Read' });
-
-    const ids: string[] = [];
-    let next: string | undefined = '/v1.0/me/memberOf?$top=100';
-    let pages = 0;
-    while (next) {
-      const page = (await (await graph(next, token)).json()) as {
-        value: { id: string; '@odata.type': string }[];
-        '@odata.nextLink'?: string;
-      };
-      ids.push(...page.value.map((g) => g.id));
-      next =
-        page['@odata.nextLink'] &&
-        new URL(page['@odata.nextLink']).pathname + new URL(page['@odata.nextLink']).search;
-      pages++;
-    }
-    const megan = (users as { preferred_username: string; groups: string[] }[]).find(
-      (u) => u.preferred_username === USERS.megan,
-    )!;
-    expect(pages).toBe(2);
-    expect(ids).toEqual(megan.groups);
-
-    const anonymous = await graph('/v1.0/me');
-    expect(anonymous.status).toBe(401);
-    expect(anonymous.headers.get('www-authenticate')).toMatch(/^Bearer /);
-    expect(((await anonymous.json()) as { error: { code: string } }).error.code).toBe(
-      'InvalidAuthenticationToken',
-    );
-    const [header, payload] = token.split('.');
-    const forged = `${header}.${payload}.${'A'.repeat(342)}`;
-    expect((await graph('/v1.0/me', forged)).status).toBe(401);
-  });
-
-  it("counts token requests by grant type, and the revoke switch makes the user's refresh tokens fail as Entra's do", async () => {
-    const client = await signInWithProfileScope(USERS.megan);
-    const refreshToken = await refreshTokenOf(client);
-    const before = (await emulator('token-requests')) as { total: number };
-    expect((await tokenRequest(refreshToken, 'User.Read')).status).toBe(200);
-    await revoke(USERS.megan);
-    const revoked = await tokenRequest(refreshToken, 'User.Read');
-    expect(revoked.status).toBe(400);
-    expect(revoked.body).toMatchObject({ error: 'invalid_grant', error_codes: [50173] });
-    expect(((await emulator('token-requests')) as { total: number }).total).toBe(before.total + 2);
   });
 });
