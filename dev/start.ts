@@ -135,6 +135,8 @@ async function main(): Promise<void> {
         AUTH_CLIENT_SECRET: clientSecret,
         AUTH_POST_LOGOUT_REDIRECT_URI:
           settings.AUTH_POST_LOGOUT_REDIRECT_URI ?? `${appOrigin}/api/demo`,
+        // The emulator plays Microsoft Graph too (/v1.0/me), for the demo's profile call.
+        AUTH_GRAPH_BASE_URL: settings.AUTH_GRAPH_BASE_URL ?? new URL(authority).origin,
         NODE_EXTRA_CA_CERTS: certPath,
       });
       console.log(

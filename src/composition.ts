@@ -1,23 +1,28 @@
 import type { JWTVerifyGetKey } from 'jose';
 import { createTableClient } from './adapters/tables/createTableClient';
 import { TableAuthStore } from './adapters/tables/TableAuthStore';
+import { TableTokenCacheStore } from './adapters/tables/TableTokenCacheStore';
 import { msalCredential } from './adapters/msal/credentials';
 import { MsalIdentityProvider } from './adapters/msal/MsalIdentityProvider';
 import { ProviderKeySet } from './adapters/msal/ProviderKeySet';
 import type { AuthContext } from './auth/AuthContext';
 import { FLOW_RETENTION_SECONDS } from './auth/cookies';
 import { AuthError } from './auth/errors';
+import { SingleFlight } from './auth/singleFlight';
 import { loadConfig, type AuthConfig } from './config';
 import type { AuthStore } from './ports/AuthStore';
 import { systemClock, type Clock } from './ports/Clock';
 import type { IdentityProvider } from './ports/IdentityProvider';
 import type { Logger } from './ports/Logger';
+import type { TokenCacheStore } from './ports/TokenCacheStore';
 
 /** The one place that turns settings into adapters and wires them to the ports. */
 
 export interface AppServices {
   config: AuthConfig;
   store: AuthStore;
+  tokenCache: TokenCacheStore;
+  refreshes: SingleFlight;
   identityProvider: IdentityProvider;
   signingKeys: JWTVerifyGetKey;
   clock: Clock;
@@ -64,6 +69,7 @@ function buildServices(config: AuthConfig): AppServices {
     credential: msalCredential(config.credential),
     redirectUri: config.redirectUri.href,
     scopes: config.scopes,
+    clientCapabilities: config.clientCapabilities,
     log: processLog,
     timeoutMs: config.idpTimeoutMs,
   });
@@ -71,8 +77,9 @@ function buildServices(config: AuthConfig): AppServices {
     config.credential.kind === 'managedIdentity'
       ? config.credential.managedIdentityClientId
       : undefined;
+  const tableClient = createTableClient(config.storage, managedIdentityClientId);
   const store = new TableAuthStore(
-    createTableClient(config.storage, managedIdentityClientId),
+    tableClient,
     {
       flowTtlSeconds: config.flowTtlSeconds,
       flowRetentionSeconds: FLOW_RETENTION_SECONDS,
@@ -83,6 +90,11 @@ function buildServices(config: AuthConfig): AppServices {
   return {
     config,
     store,
+    // The token caches live beside the sessions, in the same table.
+    tokenCache: new TableTokenCacheStore(tableClient, {
+      operationTimeoutMs: config.storageTimeoutMs,
+    }),
+    refreshes: new SingleFlight(),
     identityProvider,
     // The JWKS URL comes from discovery, which happens at first use, not at start-up.
     signingKeys: new ProviderKeySet({

@@ -34,6 +34,10 @@ export interface AuthConfig {
   storageTimeoutMs: number;
   /** Time one call to the identity provider (discovery, token endpoint, keys) may take. */
   idpTimeoutMs: number;
+  /** Where the app calls Microsoft Graph as the user (the emulator locally). */
+  graphBaseUrl: URL;
+  /** Client capabilities declared to Entra, e.g. `cp1` for Continuous Access Evaluation. */
+  clientCapabilities: readonly string[];
 }
 
 /** Every setting the app reads (SPEC, Settings). */
@@ -56,12 +60,15 @@ export const SETTING_NAMES = [
   'AUTH_SESSION_ABSOLUTE_SECONDS',
   'AUTH_STORAGE_TIMEOUT_MS',
   'AUTH_IDP_TIMEOUT_MS',
+  'AUTH_GRAPH_BASE_URL',
+  'AUTH_CLIENT_CAPABILITIES',
 ] as const;
 
 export const DEFAULT_STORAGE_TIMEOUT_MS = 5_000;
 export const DEFAULT_IDP_TIMEOUT_MS = 10_000;
 
 export const DEFAULT_SCOPES = ['openid', 'profile', 'email', 'offline_access'] as const;
+export const DEFAULT_GRAPH_BASE_URL = 'https://graph.microsoft.com';
 const MULTI_TENANT_SEGMENTS = new Set(['organizations', 'common', 'consumers']);
 const DEFAULT_LOCAL_PORT = 7071;
 /** Browsers treat these as secure contexts (Secure cookies work over plain http there). */
@@ -135,6 +142,11 @@ const settingsSchema = z.object({
   AUTH_SESSION_ABSOLUTE_SECONDS: seconds(28800),
   AUTH_STORAGE_TIMEOUT_MS: milliseconds(DEFAULT_STORAGE_TIMEOUT_MS),
   AUTH_IDP_TIMEOUT_MS: milliseconds(DEFAULT_IDP_TIMEOUT_MS),
+  // Tokens travel to Graph: https only, as for the authority.
+  AUTH_GRAPH_BASE_URL: optionalText.pipe(httpsUrl.optional()),
+  AUTH_CLIENT_CAPABILITIES: commaList.pipe(
+    z.array(z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be capability names like cp1')),
+  ),
 });
 
 type Env = Readonly<Record<string, string | undefined>>;
@@ -206,6 +218,8 @@ export function loadConfig(env: Env): AuthConfig {
     sessionAbsoluteSeconds,
     storageTimeoutMs: s.AUTH_STORAGE_TIMEOUT_MS ?? DEFAULT_STORAGE_TIMEOUT_MS,
     idpTimeoutMs: s.AUTH_IDP_TIMEOUT_MS ?? DEFAULT_IDP_TIMEOUT_MS,
+    graphBaseUrl: new URL(s.AUTH_GRAPH_BASE_URL ?? DEFAULT_GRAPH_BASE_URL),
+    clientCapabilities: s.AUTH_CLIENT_CAPABILITIES ?? [],
   };
 }
 

@@ -35,4 +35,7 @@ function functionsRuntimePresent(): boolean {
 
 export { functionDefinitions };
 export { getUser, requireUser } from './functions/requireUser';
+export type { RequireUserOptions, SignedInUser } from './functions/requireUser';
+export { claimsChallengeOf, getAccessToken } from './functions/tokens';
+export type { AccessToken, AccessTokenRequest } from './functions/tokens';
 export type { CurrentUser } from './auth/results';

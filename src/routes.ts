@@ -10,6 +10,7 @@ export const routes = {
   me: 'auth/me',
   logout: 'auth/logout',
   hello: 'hello',
+  profile: 'profile',
   demo: 'demo',
   health: 'health',
 } as const;

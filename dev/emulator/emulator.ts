@@ -11,8 +11,16 @@ import type {
   Provider,
 } from 'oidc-provider';
 import { closeServers, listenOnLoopback, portOf } from '../loopback';
+import {
+  ApiTokens,
+  DEFAULT_ACCESS_TOKEN_SECONDS,
+  replayRequest,
+  type TokenRequestInfo,
+} from './apiTokens';
 import { ensureDevCertificate } from './certificate';
+import { CONTROL_PREFIX, handleControl } from './control';
 import { asHttpsRequest, FrontDoorResponse, withoutForwardedHeaders } from './frontDoor';
+import { handleGraph } from './graph';
 import { loginPage, messagePage, type LoginHint } from './pages';
 import bundledUsers from './users.json';
 
@@ -61,6 +69,8 @@ export interface EmulatorOptions {
   publicOrigin?: string;
   /** Called with one line per request (method, path, status); never with queries or bodies. */
   log?: (line: string) => void;
+  /** Lifetime of access tokens for APIs (default 1 hour); a few seconds make tests refresh. */
+  accessTokenSeconds?: number;
 }
 
 export interface RunningEmulator {
@@ -124,6 +134,15 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
   }
 
   const usersByOid = new Map(users.map((user) => [user.oid, user]));
+  const tokenSigningKey = signingKey();
+  const apiTokens = new ApiTokens({
+    issuer,
+    tenantId,
+    signingKey: tokenSigningKey,
+    users: usersByOid,
+    accessTokenSeconds: options.accessTokenSeconds ?? DEFAULT_ACCESS_TOKEN_SECONDS,
+  });
+  const tokenRequests = new WeakMap<IncomingMessage, TokenRequestInfo>();
   const sessionCookie: CookieOptions = {
     httpOnly: true,
     sameSite: 'lax',
@@ -176,7 +195,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     responseTypes: ['code'],
     pkce: { required: () => true },
     clientAuthMethods: ['client_secret_post', 'client_secret_basic'],
-    jwks: { keys: [signingKey()] },
+    jwks: { keys: [tokenSigningKey] },
     cookies: {
       names: {
         session: 'entra_emulator_session',
@@ -257,7 +276,17 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
   });
   // Trusts X-Forwarded-Proto/-Host, which only the front door sets (clients' are removed).
   provider.proxy = true;
-  provider.use(entraLikeResponses({ provider, tenantId, issuer, sessionCookie, browserOrigin }));
+  provider.use(
+    entraLikeResponses({
+      provider,
+      tenantId,
+      issuer,
+      sessionCookie,
+      browserOrigin,
+      apiTokens,
+      tokenRequests,
+    }),
+  );
   const providerCallback = provider.callback();
 
   const interactions = new InteractionHandler(provider, users, tenantId);
@@ -271,8 +300,35 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       });
     }
     const prefix = `/${tenantId}`;
+    if (url.pathname.startsWith('/v1.0/') || url.pathname.startsWith(CONTROL_PREFIX)) {
+      const api = url.pathname.startsWith('/v1.0/')
+        ? handleGraph(req, res, url, { tokens: apiTokens, users: usersByOid })
+        : handleControl(req, res, url, {
+            tokens: apiTokens,
+            findUser: (id) => findUser(users, id),
+          });
+      api.catch((error: Error) => {
+        console.error(`[emulator] ${url.pathname} failed: ${error.message}`);
+        if (!res.headersSent) res.writeHead(500).end();
+      });
+      return;
+    }
     const mounted = req as IncomingMessage & { originalUrl?: string };
     const rawUrl = req.url ?? '/';
+    if (req.method === 'POST' && url.pathname === `${prefix}/oauth2/v2.0/token`) {
+      // Resource scopes are the emulator's business, not oidc-provider's: see ApiTokens.
+      apiTokens.prepareTokenRequest(req, clients[0]?.clientId ?? '').then(
+        ({ info, form }) => {
+          const replay: IncomingMessage & { originalUrl?: string } = replayRequest(req, form);
+          tokenRequests.set(replay, info);
+          replay.originalUrl = rawUrl;
+          replay.url = rawUrl.slice(prefix.length);
+          providerCallback(replay, res);
+        },
+        () => void res.writeHead(413).end(),
+      );
+      return;
+    }
     if (url.pathname === `${prefix}/v2.0/.well-known/openid-configuration`) {
       // Entra serves discovery under /v2.0 although the endpoints are not; oidc-provider derives
       // its mount path from originalUrl minus url, so present the request as if mounted at prefix.
@@ -395,7 +451,7 @@ function clientInfoFor(oid: string, tenantId: string): string {
 }
 
 /** A fresh RS256 signing key per start, with an RFC 7638 thumbprint as kid. */
-function signingKey(): JsonWebKey {
+function signingKey(): JsonWebKey & { kid: string } {
   const { privateKey } = generateKeyPairSync('rsa', { modulusLength: 2048 });
   const jwk = privateKey.export({ format: 'jwk' });
   const thumbprint = createHash('sha256')
@@ -415,9 +471,13 @@ function entraLikeResponses(context: {
   issuer: string;
   sessionCookie: CookieOptions;
   browserOrigin?: string;
+  apiTokens: ApiTokens;
+  tokenRequests: WeakMap<IncomingMessage, TokenRequestInfo>;
 }): Middleware {
-  const { provider, tenantId, issuer, sessionCookie, browserOrigin } = context;
+  const { provider, tenantId, issuer, sessionCookie, browserOrigin, apiTokens, tokenRequests } =
+    context;
   return async (ctx, next) => {
+    const requestedScope = typeof ctx.query?.scope === 'string' ? ctx.query.scope : undefined;
     await next();
     const route = ctx.oidc?.route;
     const body = isRecord(ctx.body) ? ctx.body : undefined;
@@ -430,9 +490,11 @@ function entraLikeResponses(context: {
       const account = ctx.oidc?.entities.Account;
       if (account) body.client_info = clientInfoFor(account.accountId, tenantId);
       body.ext_expires_in = body.expires_in;
+      await apiTokens.finishTokenResponse(ctx, tokenRequests.get(ctx.req));
     } else if ((route === 'authorization' || route === 'resume') && isRedirect(ctx.status)) {
       // Entra does not send RFC 9207's iss in authorization responses (and does not advertise it).
       const location = new URL(ctx.response.get('location'), issuer);
+      apiTokens.afterAuthorization(ctx, location, requestedScope);
       if (location.searchParams.get('iss') === issuer) {
         location.searchParams.delete('iss');
         ctx.set('Location', location.href);
@@ -640,6 +702,11 @@ function sendNotFound(res: ServerResponse, tenantId: string): void {
       error_description: `AADSTS90002: Tenant not found. This emulator serves /${tenantId}/ only.`,
     }),
   );
+}
+
+function findUser(users: TestUser[], idOrName: string): TestUser | undefined {
+  const wanted = idOrName.toLowerCase();
+  return users.find((u) => u.oid === wanted || u.preferred_username.toLowerCase() === wanted);
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {

@@ -19,6 +19,14 @@ function portFrom(name: string, value: string): number {
   return port;
 }
 
+function secondsFrom(name: string, value: string): number {
+  const seconds = Number(value);
+  if (!/^\d+$/.test(value.trim()) || seconds < 1) {
+    throw new Error(`${name} must be a whole number of seconds (1 or more), got "${value}".`);
+  }
+  return seconds;
+}
+
 function list(value: string | undefined, fallback: string): string[] {
   return (value ?? fallback)
     .split(',')
@@ -56,6 +64,9 @@ async function main(): Promise<void> {
       },
     ],
     log: env.EMULATOR_VERBOSE === '1' ? (line) => console.log(line) : undefined,
+    accessTokenSeconds: env.EMULATOR_ACCESS_TOKEN_SECONDS
+      ? secondsFrom('EMULATOR_ACCESS_TOKEN_SECONDS', env.EMULATOR_ACCESS_TOKEN_SECONDS)
+      : undefined,
   });
 
   const { authority, issuer, browserOrigin } = emulator;

@@ -67,6 +67,8 @@ declare module 'oidc-provider' {
     readonly req: IncomingMessage;
     readonly method: string;
     readonly path: string;
+    /** The parsed query string (koa). */
+    readonly query: Readonly<Record<string, string | string[] | undefined>>;
     status: number;
     body: unknown;
     type: string;

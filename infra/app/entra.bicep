@@ -32,6 +32,8 @@ var graphDelegatedPermissionIds = {
   profile: '14dad69e-099b-42c9-810b-d002981feec1'
   email: '64a6cdd6-aab1-4aaf-94b8-3cc8405e90d0'
   offline_access: '7427e0e9-2fba-42fe-b0c0-848c9e6a8182'
+  // The demo's /api/profile calls GET /v1.0/me with the user's token (src/functions/profile.ts).
+  'User.Read': 'e1fe6dd8-ba31-4d61-89e7-88639da4683d'
 }
 
 // The identity running the deployment becomes an owner of what it creates. The Graph extension does not do
@@ -81,6 +83,10 @@ resource app 'Microsoft.Graph/applications@v1.0' = {
         }
         {
           id: graphDelegatedPermissionIds.offline_access
+          type: 'Scope'
+        }
+        {
+          id: graphDelegatedPermissionIds['User.Read']
           type: 'Scope'
         }
       ]

@@ -4,6 +4,8 @@ import type { AuthStore } from '../ports/AuthStore';
 import type { Clock } from '../ports/Clock';
 import type { IdentityProvider } from '../ports/IdentityProvider';
 import type { Logger } from '../ports/Logger';
+import type { TokenCacheStore } from '../ports/TokenCacheStore';
+import type { SingleFlight } from './singleFlight';
 
 /** What the use cases need: settings, the ports, and the per-request logger. */
 export interface AuthContext {
@@ -19,6 +21,10 @@ export interface AuthContext {
     | 'sessionAbsoluteSeconds'
   >;
   store: AuthStore;
+  /** The sessions' token caches (beside the sessions, same keys). */
+  tokenCache: TokenCacheStore;
+  /** One refresh per session and scope set at a time, within this instance. */
+  refreshes: SingleFlight;
   identityProvider: IdentityProvider;
   /** The provider's signing keys, for ID token validation. */
   signingKeys: JWTVerifyGetKey;

@@ -1,4 +1,5 @@
 import type { SessionRecord, StoredFlow } from '../ports/AuthStore';
+import type { IssuedTokens } from '../ports/IdentityProvider';
 import type { AuthContext } from './AuthContext';
 import {
   FLOW_RETENTION_SECONDS,
@@ -16,6 +17,7 @@ import { checkParameter } from './requestLimits';
 import type { RedirectResult } from './results';
 import { constantTimeEqual, randomToken, SESSION_SECRET_BYTES, sha256 } from './secrets';
 import { findCurrentSession, sessionClaims, sessionKeyOf } from './sessions';
+import { emptyTokenCache, sealTokenCache, withIssuedTokens } from './tokenCache';
 
 export interface CallbackRequest {
   url: URL;
@@ -114,8 +116,9 @@ async function finish(
   if (!code || !state) throw new AuthError('invalid_request', 'callback without code or state');
 
   let idToken: string;
+  let tokens: IssuedTokens | undefined;
   try {
-    ({ idToken } = await ctx.identityProvider.redeemCode({
+    ({ idToken, tokens } = await ctx.identityProvider.redeemCode({
       code,
       state,
       nonce: stored.flow.nonce,
@@ -161,6 +164,12 @@ async function finish(
     idleExpiresAt: new Date(now.getTime() + config.sessionIdleSeconds * 1000),
     absoluteExpiresAt: new Date(now.getTime() + config.sessionAbsoluteSeconds * 1000),
   };
+  // The tokens for APIs, sealed with the new cookie's secret (src/auth/tokenCache.ts), are
+  // written with the session in the same transaction.
+  if (tokens?.refreshToken) {
+    const contents = withIssuedTokens(emptyTokenCache(), tokens, now.getTime());
+    session.tokenCache = { sealed: sealTokenCache(contents, secret, session.key) };
+  }
   let outcome;
   try {
     outcome = await store.consumeFlow(stored, now, session);
@@ -174,9 +183,14 @@ async function finish(
   // Signing in again replaces this browser's previous session.
   const previous = readSessionCookie(request.cookies);
   if (previous) {
-    await store.deleteSession(sessionKeyOf(previous.partition, previous.secret)).catch((error) => {
-      log.warn(`callback: previous session not deleted: ${forLog(String(error))}`);
-    });
+    const previousKey = sessionKeyOf(previous.partition, previous.secret);
+    // Its tokens first: a token cache never outlives its session.
+    await ctx.tokenCache
+      .deleteTokenCache(previousKey)
+      .then(() => store.deleteSession(previousKey))
+      .catch((error) => {
+        log.warn(`callback: previous session not deleted: ${forLog(String(error))}`);
+      });
   }
   log.info(`callback: signed in oid=${user.oid} tid=${user.tid}`);
   return {

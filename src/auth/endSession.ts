@@ -35,6 +35,8 @@ export async function endSession(
   const key = sessionKeyOf(cookie.partition, cookie.secret);
   const session = await ctx.store.readSession(key);
   if (!session) return { kind: 'redirect', location: postLogout, cookies };
+  // The tokens first: a failure here leaves the session, so signing out again finishes the job.
+  await ctx.tokenCache.deleteTokenCache(key);
   await ctx.store.deleteSession(key);
   ctx.log.info(`logout: session ended for oid=${session.user.oid}`);
 

@@ -74,6 +74,18 @@ export const REASONS = {
     title: 'The request was malformed',
     advice: 'The request carried oversized or invalid parameters or cookies. Sign in again.',
   },
+  consent_required: {
+    status: 401,
+    title: 'This app needs your permission first',
+    advice:
+      'To do this, the app needs access you have not granted yet (for example to read your profile). Sign in again and accept the permissions it asks for; if your organisation requires an administrator to approve them, ask your administrator.',
+  },
+  reauthentication_required: {
+    status: 401,
+    title: 'Please sign in again',
+    advice:
+      'Your sign-in can no longer be used to reach the services this page needs: it was revoked or expired, your password changed, or extra verification (such as multi-factor authentication) is required. Sign in again to continue.',
+  },
   misconfigured: {
     status: 500,
     title: 'Sign-in is not configured correctly',
@@ -84,6 +96,12 @@ export const REASONS = {
 
 export type ReasonCode = keyof typeof REASONS;
 
+/** What a sign-in must request to fix a token failure: the API's scopes, a claims challenge. */
+export interface SignInNeeds {
+  scopes?: readonly string[];
+  claims?: string;
+}
+
 export class AuthError extends Error {
   readonly code: ReasonCode;
   /** Safe to show: e.g. Entra's error and error_description for idp_error. */
@@ -91,18 +109,27 @@ export class AuthError extends Error {
   readonly status: number;
   /** The return URL of the flow that failed, when known, for "Sign in again". */
   returnTo?: string;
+  /** For consent_required / reauthentication_required: what the new sign-in must ask for. */
+  readonly signIn?: SignInNeeds;
   /** Seconds before trying again is worth it (sent as Retry-After), when the cause says so. */
   readonly retryAfterSeconds?: number;
 
   constructor(
     code: ReasonCode,
     message: string,
-    options?: { cause?: unknown; details?: string; status?: number; retryAfterSeconds?: number },
+    options?: {
+      cause?: unknown;
+      details?: string;
+      status?: number;
+      retryAfterSeconds?: number;
+      signIn?: SignInNeeds;
+    },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
     this.name = 'AuthError';
     this.code = code;
     this.details = options?.details;
+    this.signIn = options?.signIn;
     // A few uses of a code answer with another status, e.g. a cross-site logout is a 403.
     this.status = options?.status ?? REASONS[code].status;
     this.retryAfterSeconds = options?.retryAfterSeconds;

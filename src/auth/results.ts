@@ -13,4 +13,6 @@ export interface CurrentUser {
   user: UserClaims;
   /** When the session ends if unused: the earlier of the idle and absolute expiry. */
   expiresAt: Date;
+  /** When this session was created (the sign-in that made it). */
+  signedInAt: Date;
 }

@@ -77,5 +77,5 @@ export async function getCurrentUser(
   }
   const expiresAt =
     idleExpiresAt < session.absoluteExpiresAt ? idleExpiresAt : session.absoluteExpiresAt;
-  return { user: session.user, expiresAt };
+  return { user: session.user, expiresAt, signedInAt: session.createdAt };
 }

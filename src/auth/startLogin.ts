@@ -2,6 +2,7 @@ import { LOOPBACK_HOSTS } from '../config';
 import type { AuthContext } from './AuthContext';
 import { encodeState, evictFlowCookies, flowCookie, flowCookieLifetimeSeconds } from './cookies';
 import { AuthError } from './errors';
+import { isClaimsRequest } from './claimsChallenge';
 import { forLog } from './redact';
 import { checkParameter } from './requestLimits';
 import type { RedirectResult } from './results';
@@ -45,6 +46,18 @@ export async function startLogin(ctx: AuthContext, request: LoginRequest): Promi
     maxLength: 256,
     pattern: /^[A-Za-z0-9.-]*$/,
   });
+  // Incremental consent and claims challenges: requireUser sends the browser here with the API
+  // scopes a token needs, or the claims an API asked for.
+  const extraScopes = checkParameter('scope', query.get('scope') ?? undefined, {
+    maxLength: 1024,
+    pattern: /^[A-Za-z0-9._:/ -]*$/,
+  })
+    ?.split(' ')
+    .filter(Boolean);
+  const claims = checkParameter('claims', query.get('claims') ?? undefined, { maxLength: 4096 });
+  if (claims !== undefined && !isClaimsRequest(claims)) {
+    throw new AuthError('invalid_request', 'the claims parameter is not a JSON object');
+  }
 
   // The flow cookie must be set on the host the callback lands on: cookies are scoped by host
   // name, so 127.0.0.1 vs localhost (or a custom domain vs azurewebsites.net) would lose it.
@@ -95,6 +108,8 @@ export async function startLogin(ctx: AuthContext, request: LoginRequest): Promi
     prompt,
     loginHint,
     domainHint,
+    extraScopes,
+    claims,
   });
   await store.createFlow({
     key,

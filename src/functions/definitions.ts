@@ -8,6 +8,7 @@ import { hello } from './hello';
 import { login } from './login';
 import { logout } from './logout';
 import { me } from './me';
+import { profile } from './profile';
 
 /**
  * THE list of the app's functions. src/main.ts registers it with @azure/functions, and the
@@ -54,6 +55,7 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
   http('authMe', routes.me, ['GET'], me),
   http('authLogout', routes.logout, ['GET', 'POST'], logout),
   http('hello', routes.hello, ['GET'], hello),
+  http('profile', routes.profile, ['GET'], profile),
   http('demo', routes.demo, ['GET'], demo),
   http('health', routes.health, ['GET'], health),
   { kind: 'timer', name: 'authCleanup', schedule: CLEANUP_SCHEDULE, handler: cleanup },

@@ -7,6 +7,7 @@ const ME = routePath(routes.me);
 const LOGIN = `${routePath(routes.login)}?returnTo=${encodeURIComponent(routePath(routes.demo))}`;
 const LOGOUT = routePath(routes.logout);
 const HELLO = routePath(routes.hello);
+const PROFILE = routePath(routes.profile);
 
 /**
  * GET /api/demo: what a newcomer sees first. Uses only the public endpoints: it asks
@@ -26,7 +27,7 @@ export async function demo(): Promise<HttpResponseInit> {
   <p id="status" aria-live="polite">Checking your session&hellip;</p>
   <div id="signed-in" hidden>
     <dl id="claims"></dl>
-    <p class="muted">Session ends <span id="expires"></span> unless used. Try the protected function <a href="${HELLO}">${HELLO}</a>.</p>
+    <p class="muted">Session ends <span id="expires"></span> unless used. Try the protected function <a href="${HELLO}">${HELLO}</a>, or <a id="profile-link" href="${PROFILE}">your profile from Microsoft Graph</a> (called with your access token, which stays on the server).</p>
     <form method="post" action="${LOGOUT}"><button type="submit" id="sign-out" class="secondary">Sign out</button></form>
   </div>
   <div id="signed-out" hidden>

@@ -1,7 +1,7 @@
 import type { Cookie, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { parse as parseCookieHeader } from 'cookie';
 import type { CookieToSet } from '../auth/cookies';
-import { isAuthError, REASONS } from '../auth/errors';
+import { isAuthError, REASONS, type SignInNeeds } from '../auth/errors';
 import { checkCookieHeader } from '../auth/requestLimits';
 import type { RedirectResult } from '../auth/results';
 import type { Logger } from '../ports/Logger';
@@ -98,7 +98,7 @@ export function failureResponse(
   if (error.status >= 500) context.error(line);
   else context.warn(line);
 
-  const retryUrl = loginUrl(error.returnTo ?? returnTo);
+  const retryUrl = loginUrl(error.returnTo ?? returnTo, error.signIn);
   // An upstream that asked for a pause (idp_throttled) passes the pause on to the client.
   const retryAfter: Record<string, string> =
     error.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(error.retryAfterSeconds) };
@@ -120,10 +120,17 @@ export function failureResponse(
   };
 }
 
-/** The login URL for "Sign in again", keeping the same return URL. */
-export function loginUrl(returnTo?: string): string {
-  const path = routePath(routes.login);
-  return returnTo ? `${path}?returnTo=${encodeURIComponent(returnTo)}` : path;
+/**
+ * The login URL for "Sign in again", keeping the same return URL, and asking for what a token
+ * needs (API scopes to consent to, an API's claims challenge) when given.
+ */
+export function loginUrl(returnTo?: string, needs?: SignInNeeds): string {
+  const query = new URLSearchParams();
+  if (returnTo) query.set('returnTo', returnTo);
+  if (needs?.scopes?.length) query.set('scope', needs.scopes.join(' '));
+  if (needs?.claims) query.set('claims', needs.claims);
+  const search = query.toString().replace(/\+/g, '%20');
+  return search ? `${routePath(routes.login)}?${search}` : routePath(routes.login);
 }
 
 /** Runs an auth use case for a request and turns its outcome into a response. */

@@ -4,10 +4,12 @@ import type {
   HttpResponseInit,
   InvocationContext,
 } from '@azure/functions';
+import type { AccessToken } from '../auth/accessTokens';
 import type { CurrentUser } from '../auth/results';
 import { getCurrentUser } from '../auth/sessions';
 import { authContext } from '../composition';
 import {
+  failureResponse,
   functionsLogger,
   loginUrl,
   NO_STORE,
@@ -15,8 +17,8 @@ import {
   prefersJson,
   requestCookies,
   requestUrl,
-  respond,
 } from './http';
+import { getAccessToken, tokenFailureResponse } from './tokens';
 
 /**
  * For the app's other functions: the signed-in user of this request, exactly as
@@ -29,28 +31,59 @@ export async function getUser(
   return getCurrentUser(authContext(functionsLogger(context)), requestCookies(request));
 }
 
+/** The signed-in user, and the access token when requireUser was asked for one. */
+export interface SignedInUser extends CurrentUser {
+  accessToken?: AccessToken;
+}
+
 export type AuthenticatedHandler = (
   request: HttpRequest,
   context: InvocationContext,
-  user: CurrentUser,
+  user: SignedInUser,
 ) => Promise<HttpResponseInit>;
+
+export interface RequireUserOptions {
+  /** A ready access token for an API, e.g. `{ scopes: ['User.Read'] }` for Microsoft Graph. */
+  accessToken?: { scopes: readonly string[] };
+}
 
 /**
  * Wraps a handler so it only runs for a signed-in user. Anonymous requests get 401 JSON when
- * they prefer JSON (APIs, fetch), otherwise a redirect to sign in and come back here.
+ * they prefer JSON (APIs, fetch), otherwise a redirect to sign in and come back here. With
+ * `accessToken`, the handler also gets a token for those scopes; when the user must consent or
+ * sign in again first (here or in getAccessToken inside the handler), a browser is sent to sign
+ * in and back, an API caller gets 401 JSON with the reason code.
  */
-export function requireUser(handler: AuthenticatedHandler): HttpHandler {
-  return (request, context) =>
-    respond(request, context, async () => {
-      const user = await getUser(request, context);
-      if (user) return handler(request, context, user);
-      if (prefersJson(request) || request.method !== 'GET') {
-        return notSignedIn();
-      }
-      const url = requestUrl(request);
-      return {
-        status: 302,
-        headers: { Location: loginUrl(url.pathname + url.search), ...NO_STORE },
-      };
-    });
+export function requireUser(handler: AuthenticatedHandler): HttpHandler;
+export function requireUser(
+  options: RequireUserOptions,
+  handler: AuthenticatedHandler,
+): HttpHandler;
+export function requireUser(
+  first: RequireUserOptions | AuthenticatedHandler,
+  second?: AuthenticatedHandler,
+): HttpHandler {
+  const options = typeof first === 'function' ? {} : first;
+  const handler = typeof first === 'function' ? first : (second as AuthenticatedHandler);
+  return async (request, context) => {
+    let user: CurrentUser | undefined;
+    try {
+      user = await getUser(request, context);
+      if (!user) return anonymous(request);
+      const accessToken = options.accessToken
+        ? await getAccessToken(request, context, { scopes: options.accessToken.scopes })
+        : undefined;
+      return await handler(request, context, { ...user, accessToken });
+    } catch (error) {
+      return user
+        ? tokenFailureResponse(error, request, context)
+        : failureResponse(error, request, context);
+    }
+  };
+}
+
+function anonymous(request: HttpRequest): HttpResponseInit {
+  if (prefersJson(request) || request.method !== 'GET') return notSignedIn();
+  const url = requestUrl(request);
+  return { status: 302, headers: { Location: loginUrl(url.pathname + url.search), ...NO_STORE } };
 }

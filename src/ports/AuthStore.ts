@@ -54,6 +54,11 @@ export interface SessionRecord {
   createdAt: Date;
   idleExpiresAt: Date;
   absoluteExpiresAt: Date;
+  /**
+   * The session's first token cache (see TokenCacheStore), created with the session in the same
+   * atomic step; never read back with the session.
+   */
+  tokenCache?: { sealed: Uint8Array };
 }
 
 export type ConsumeOutcome = 'consumed' | 'already_consumed';

@@ -8,6 +8,10 @@ export interface AuthorizationRequest {
   prompt?: string;
   loginHint?: string;
   domainHint?: string;
+  /** Scopes for APIs asked beyond the configured ones (incremental consent). */
+  extraScopes?: readonly string[];
+  /** A claims request (JSON), e.g. from an API's claims challenge. */
+  claims?: string;
 }
 
 export interface CodeRedemption {
@@ -25,9 +29,42 @@ export interface ProviderMetadata {
   idTokenSigningAlgorithms?: string[];
 }
 
+/** An access token for one API, as the token endpoint issued it. */
+export interface IssuedAccessToken {
+  token: string;
+  /** The scopes it carries, as the provider named them (`User.Read`, `api://<id>/x`). */
+  scopes: string[];
+  expiresAt: Date;
+}
+
+/** What a token response leaves for later: only what a refresh and a cache hit need. */
+export interface IssuedTokens {
+  /** Absent when the provider issued none (then a later refresh is impossible). */
+  refreshToken?: string;
+  accessToken?: IssuedAccessToken;
+}
+
+export interface TokenRefresh {
+  refreshToken: string;
+  scopes: readonly string[];
+  /** A claims request (JSON) from an API's claims challenge. */
+  claims?: string;
+}
+
 export interface IdentityProvider {
   metadata(): Promise<ProviderMetadata>;
   buildAuthorizationUrl(request: AuthorizationRequest): Promise<string>;
-  /** Redeems the code; returns the raw ID token for the flow to validate itself. */
-  redeemCode(redemption: CodeRedemption): Promise<{ idToken: string }>;
+  /**
+   * Redeems the code; returns the raw ID token for the flow to validate itself, and the tokens
+   * for calling APIs as the user.
+   */
+  redeemCode(redemption: CodeRedemption): Promise<{ idToken: string; tokens?: IssuedTokens }>;
+  /**
+   * Redeems a refresh token for an access token with these scopes. Throws AuthError
+   * `consent_required` (scopes not granted) or `reauthentication_required` (refresh token
+   * revoked or expired, MFA or another interaction needed), else `token_exchange_failed`.
+   */
+  refreshAccessToken(
+    refresh: TokenRefresh,
+  ): Promise<IssuedTokens & { accessToken: IssuedAccessToken }>;
 }

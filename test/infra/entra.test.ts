@@ -1,4 +1,5 @@
 import { DEFAULT_SCOPES } from '../../src/config';
+import { PROFILE_SCOPES } from '../../src/functions/profile';
 import { routePath, routes } from '../../src/routes';
 import type { PlannedDeployment, PlannedResource } from './support/armTemplate';
 import {
@@ -16,6 +17,7 @@ const GRAPH_SCOPE_IDS: Record<string, string> = {
   profile: '14dad69e-099b-42c9-810b-d002981feec1',
   email: '64a6cdd6-aab1-4aaf-94b8-3cc8405e90d0',
   offline_access: '7427e0e9-2fba-42fe-b0c0-848c9e6a8182',
+  'User.Read': 'e1fe6dd8-ba31-4d61-89e7-88639da4683d',
 };
 const MICROSOFT_GRAPH_APP_ID = '00000003-0000-0000-c000-000000000000';
 
@@ -70,11 +72,11 @@ describeCompiled('the app registration', () => {
     expect(at(app, 'properties')).not.toHaveProperty('keyCredentials');
   });
 
-  it('asks Microsoft Graph for exactly the scopes the app requests (DEFAULT_SCOPES)', () => {
+  it('asks Microsoft Graph for exactly the scopes the app requests (DEFAULT_SCOPES, and User.Read for /api/profile)', () => {
     expect(at(app, 'properties.requiredResourceAccess')).toEqual([
       {
         resourceAppId: MICROSOFT_GRAPH_APP_ID,
-        resourceAccess: DEFAULT_SCOPES.map((scope) => ({
+        resourceAccess: [...DEFAULT_SCOPES, ...PROFILE_SCOPES].map((scope) => ({
           id: GRAPH_SCOPE_IDS[scope],
           type: 'Scope',
         })),

@@ -15,6 +15,8 @@ export interface EmulatorProcessOptions {
   tenantId?: string;
   /** Defaults to `.local/emulator-test`; the certificate there is reused while valid. */
   certDir?: string;
+  /** Lifetime of access tokens for APIs (default 1 hour). */
+  accessTokenSeconds?: number;
   /** A proxy in front of the https endpoints (`https://localhost:<port>`), see testHooks.ts. */
   publicOrigin?: string;
   /** A JSON file of test users instead of users.json. */
@@ -71,6 +73,9 @@ export async function startEmulatorProcess(
       EMULATOR_REDIRECT_URIS: options.redirectUris.join(','),
       EMULATOR_POST_LOGOUT_REDIRECT_URIS: options.postLogoutRedirectUris.join(','),
       EMULATOR_CERT_DIR: certDir,
+      ...(options.accessTokenSeconds
+        ? { EMULATOR_ACCESS_TOKEN_SECONDS: String(options.accessTokenSeconds) }
+        : {}),
       ...(options.publicOrigin ? { EMULATOR_PUBLIC_ORIGIN: options.publicOrigin } : {}),
       ...(options.usersFile ? { EMULATOR_USERS_FILE: options.usersFile } : {}),
     },

@@ -12,7 +12,10 @@ import type {
   AuthorizationRequest,
   CodeRedemption,
   IdentityProvider,
+  IssuedAccessToken,
+  IssuedTokens,
   ProviderMetadata,
+  TokenRefresh,
 } from '../../src/ports/IdentityProvider';
 
 export const FAKE_TENANT = '11111111-2222-4333-8444-555555555555';
@@ -64,6 +67,20 @@ export class FakeIdentityProvider implements IdentityProvider {
   >();
   private readonly requests = new Map<string, AuthorizationRequest>();
   failNextRedemption?: Error;
+  /** Token endpoint refreshes so far (the fake's count, as the emulator's for real runs). */
+  refreshes: TokenRefresh[] = [];
+  /** Refresh tokens that no longer work (revoked, expired). */
+  readonly revokedRefreshTokens = new Set<string>();
+  /** Scopes the user consented to; others answer consent_required. */
+  consentedScopes = new Set(['user.read']);
+  accessTokenSeconds = 3600;
+  /** How long a refresh takes, so that concurrent requests overlap. */
+  refreshDelayMs = 0;
+  /** Makes the next refresh fail like an outage. */
+  failNextRefresh?: Error;
+  /** The time tokens are issued at: tests with a fake clock set it. */
+  now: () => Date = () => new Date();
+  private issued = 0;
 
   private constructor(
     readonly signingKeys: JWTVerifyGetKey,
@@ -102,7 +119,9 @@ export class FakeIdentityProvider implements IdentityProvider {
     return { code, state };
   }
 
-  async redeemCode(redemption: CodeRedemption): Promise<{ idToken: string }> {
+  async redeemCode(
+    redemption: CodeRedemption,
+  ): Promise<{ idToken: string; tokens?: IssuedTokens }> {
     this.redeemed.push(redemption);
     if (this.failNextRedemption) {
       const error = this.failNextRedemption;
@@ -116,6 +135,37 @@ export class FakeIdentityProvider implements IdentityProvider {
     const challenge = createHash('sha256').update(redemption.codeVerifier).digest('base64url');
     if (challenge !== grant.codeChallenge)
       throw new AuthError('token_exchange_failed', 'invalid_grant: PKCE');
-    return { idToken: await this.sign(standardClaims({ nonce: grant.nonce, ...grant.claims })) };
+    return {
+      idToken: await this.sign(standardClaims({ nonce: grant.nonce, ...grant.claims })),
+      tokens: { refreshToken: `rt-${randomUUID()}` },
+    };
+  }
+
+  async refreshAccessToken(
+    refresh: TokenRefresh,
+  ): Promise<IssuedTokens & { accessToken: IssuedAccessToken }> {
+    this.refreshes.push(refresh);
+    if (this.refreshDelayMs) await new Promise((r) => setTimeout(r, this.refreshDelayMs));
+    if (this.failNextRefresh) {
+      const error = this.failNextRefresh;
+      this.failNextRefresh = undefined;
+      throw error;
+    }
+    if (this.revokedRefreshTokens.has(refresh.refreshToken)) {
+      throw new AuthError('reauthentication_required', 'invalid_grant: AADSTS50173 revoked');
+    }
+    const missing = refresh.scopes.filter((s) => !this.consentedScopes.has(s.toLowerCase()));
+    if (missing.length > 0) {
+      throw new AuthError('consent_required', `invalid_grant: AADSTS65001 (${missing.join(' ')})`);
+    }
+    const issuedAt = this.now().getTime();
+    return {
+      accessToken: {
+        token: `at-${++this.issued}-${randomUUID()}`,
+        scopes: [...refresh.scopes],
+        expiresAt: new Date(issuedAt + this.accessTokenSeconds * 1000),
+      },
+      refreshToken: `rt-${randomUUID()}`,
+    };
   }
 }

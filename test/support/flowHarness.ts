@@ -1,5 +1,6 @@
 import { MemoryAuthStore } from '../../src/adapters/memory/MemoryAuthStore';
 import type { AuthContext } from '../../src/auth/AuthContext';
+import { SingleFlight } from '../../src/auth/singleFlight';
 import { FLOW_RETENTION_SECONDS, type CookieToSet } from '../../src/auth/cookies';
 import type { Logger } from '../../src/ports/Logger';
 import { FAKE_CLIENT_ID, FAKE_TENANT, FakeIdentityProvider } from './fakeIdentityProvider';
@@ -51,6 +52,7 @@ export async function createHarness(
 ): Promise<Harness> {
   const clock = new FakeClock();
   const idp = await FakeIdentityProvider.create();
+  idp.now = clock.now;
   const config: AuthContext['config'] = {
     clientId: FAKE_CLIENT_ID,
     redirectUri: new URL(`${APP}/api/auth/callback`),
@@ -77,6 +79,8 @@ export async function createHarness(
   const ctx: AuthContext = {
     config,
     store,
+    tokenCache: store.tokenCaches,
+    refreshes: new SingleFlight(),
     identityProvider: idp,
     signingKeys: idp.signingKeys,
     clock,

@@ -63,9 +63,12 @@ export async function pickUser(
 export async function signIn(
   client: BrowserClient,
   appOrigin: string,
-  options: { returnTo?: string; user?: string } = {},
+  options: { returnTo?: string; user?: string; scope?: string } = {},
 ): Promise<ClientResponse> {
-  const query = options.returnTo ? `?returnTo=${encodeURIComponent(options.returnTo)}` : '';
+  const params = new URLSearchParams();
+  if (options.returnTo) params.set('returnTo', options.returnTo);
+  if (options.scope) params.set('scope', options.scope);
+  const query = params.size > 0 ? `?${params.toString()}` : '';
   const loginPage = await openLogin(client, appOrigin, query);
   const callbackUrl = await pickUser(client, loginPage, options.user ?? USERS.adele);
   return client.request(callbackUrl);

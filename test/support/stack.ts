@@ -20,6 +20,8 @@ export interface StackOptions {
   appPort?: number;
   /** Keep Azurite's data in this folder (survives an Azurite restart). */
   azuriteLocation?: string;
+  /** The emulator's access-token lifetime (default 1 hour). */
+  accessTokenSeconds?: number;
   /** Put a fault-injection proxy in front of Azurite and one in front of the emulator. */
   faultProxies?: boolean;
   /** The emulator's test users, as a JSON file (default: dev/emulator/users.json). */
@@ -110,6 +112,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     const emulator = await startEmulatorProcess({
       redirectUris: [`${appOrigin}/api/auth/callback`],
       postLogoutRedirectUris: [`${appOrigin}/`, `${appOrigin}/api/demo`],
+      accessTokenSeconds: options.accessTokenSeconds,
       publicOrigin: faults?.identityProvider.origin,
       usersFile: options.emulatorUsersFile,
     });
@@ -132,6 +135,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
             AUTH_CLIENT_SECRET: emulator.clientSecret,
             AUTH_REDIRECT_URI: `${appOrigin}/api/auth/callback`,
             AUTH_STORAGE_CONNECTION_STRING: appStorageConnectionString,
+            AUTH_GRAPH_BASE_URL: `https://localhost:${emulator.port}`,
             ...options.settings,
           },
           readyPattern: LOCAL_HOST_READY,

@@ -8,6 +8,7 @@ import type {
   SessionRecord,
   StoredFlow,
 } from '../../ports/AuthStore';
+import { MemoryTokenCacheStore } from './MemoryTokenCacheStore';
 
 /** In-process AuthStore for unit tests: same contract as TableAuthStore, no I/O. */
 export class MemoryAuthStore implements AuthStore {
@@ -15,7 +16,11 @@ export class MemoryAuthStore implements AuthStore {
   private readonly sessions = new Map<string, SessionRecord>();
   private nextVersion = 1;
 
-  constructor(private readonly retention: RetentionPolicy) {}
+  constructor(
+    private readonly retention: RetentionPolicy,
+    /** Where a session's first token cache goes, created with the session. */
+    readonly tokenCaches = new MemoryTokenCacheStore(),
+  ) {}
 
   partitionFor(createdAt: Date): string {
     return `m${Math.floor(createdAt.getTime() / 60_000)}`;
@@ -42,6 +47,7 @@ export class MemoryAuthStore implements AuthStore {
     entry.flow.consumedAt = consumedAt;
     entry.version = this.nextVersion++;
     if (session) this.sessions.set(keyOf(session.key), copySession(session));
+    if (session?.tokenCache) this.tokenCaches.create(session.key, session.tokenCache.sealed);
     return 'consumed';
   }
 

@@ -11,7 +11,10 @@ import type {
   AuthorizationRequest,
   CodeRedemption,
   IdentityProvider,
+  IssuedAccessToken,
+  IssuedTokens,
   ProviderMetadata,
+  TokenRefresh,
 } from '../../ports/IdentityProvider';
 import type { Logger } from '../../ports/Logger';
 import {
@@ -20,6 +23,7 @@ import {
   UpstreamFailure,
 } from './BoundedNetworkClient';
 import { RetryAfterHolds } from './RetryAfterHolds';
+import { issuedTokensOf, refreshWithMsal } from './msalTokens';
 
 export type MsalCredential = Pick<
   NodeAuthOptions,
@@ -33,6 +37,8 @@ export interface MsalIdentityProviderOptions {
   credential: MsalCredential;
   redirectUri: string;
   scopes: readonly string[];
+  /** Declared to Entra in every token request, e.g. `cp1` (Continuous Access Evaluation). */
+  clientCapabilities?: readonly string[];
   log: Logger;
   /** Bound of each call to the provider: discovery, token endpoint (AUTH_IDP_TIMEOUT_MS). */
   timeoutMs: number;
@@ -62,6 +68,7 @@ export class MsalIdentityProvider implements IdentityProvider {
   private discovery?: Promise<{
     document: DiscoveryDocument;
     client: ConfidentialClientApplication;
+    configuration: Configuration;
   }>;
 
   private readonly holds = new RetryAfterHolds();
@@ -85,7 +92,6 @@ export class MsalIdentityProvider implements IdentityProvider {
   async buildAuthorizationUrl(request: AuthorizationRequest): Promise<string> {
     const { client } = await this.ready();
     return client.getAuthCodeUrl({
-      scopes: [...this.options.scopes],
       redirectUri: this.options.redirectUri,
       responseMode: 'query',
       state: request.state,
@@ -95,11 +101,29 @@ export class MsalIdentityProvider implements IdentityProvider {
       prompt: request.prompt,
       loginHint: request.loginHint,
       domainHint: request.domainHint,
+      ...this.tokenParameters(request),
     });
   }
 
-  async redeemCode(redemption: CodeRedemption): Promise<{ idToken: string }> {
-    const { client } = await this.ready();
+  /** Incremental consent and claims challenges: API scopes and claims for this sign-in. */
+  private tokenParameters(request: AuthorizationRequest): { scopes: string[]; claims?: string } {
+    const scopes = [...this.options.scopes, ...(request.extraScopes ?? [])];
+    return { scopes: [...new Set(scopes)], claims: request.claims };
+  }
+
+  async refreshAccessToken(
+    refresh: TokenRefresh,
+  ): Promise<IssuedTokens & { accessToken: IssuedAccessToken }> {
+    const { configuration } = await this.ready();
+    return refreshWithMsal(configuration, refresh);
+  }
+
+  async redeemCode(
+    redemption: CodeRedemption,
+  ): Promise<{ idToken: string; tokens?: IssuedTokens }> {
+    // A client of its own per redemption (the network client, and so the bounds, are shared):
+    // the refresh token is read back from this one sign-in's cache alone.
+    const client = new ConfidentialClientApplication((await this.ready()).configuration);
     // This sign-in was told to wait: honour it without asking again (other sign-ins go ahead).
     const waitSeconds = this.holds.remainingSeconds(redemption.state);
     if (waitSeconds !== undefined) {
@@ -121,10 +145,8 @@ export class MsalIdentityProvider implements IdentityProvider {
         },
         { code: redemption.code, state: redemption.state },
       );
-      // Sessions live in Table Storage; MSAL's in-memory cache would only grow per user.
-      if (result.account) await client.getTokenCache().removeAccount(result.account);
       if (!result.idToken) throw new Error('the token response has no id_token');
-      return { idToken: result.idToken };
+      return { idToken: result.idToken, tokens: await issuedTokensOf(client, result) };
     } catch (error) {
       if (error instanceof UpstreamFailure) throw this.upstreamError(error, redemption.state);
       // msal-node checks the token's nonce and shape itself: those are token failures, not
@@ -163,7 +185,11 @@ export class MsalIdentityProvider implements IdentityProvider {
   }
 
   /** Discovery once per process (again after a failure), then a client that needs no other. */
-  private ready(): Promise<{ document: DiscoveryDocument; client: ConfidentialClientApplication }> {
+  private ready(): Promise<{
+    document: DiscoveryDocument;
+    client: ConfidentialClientApplication;
+    configuration: Configuration;
+  }> {
     this.discovery ??= this.discover().catch((error: unknown) => {
       this.discovery = undefined;
       throw error;
@@ -174,6 +200,7 @@ export class MsalIdentityProvider implements IdentityProvider {
   private async discover(): Promise<{
     document: DiscoveryDocument;
     client: ConfidentialClientApplication;
+    configuration: Configuration;
   }> {
     const { authority, clientId, credential, log, timeoutMs } = this.options;
     const url = `${authority}/v2.0/.well-known/openid-configuration`;
@@ -225,6 +252,7 @@ export class MsalIdentityProvider implements IdentityProvider {
         ...(typeof credential.clientAssertion === 'function'
           ? { clientAssertion: boundedClientAssertion(credential.clientAssertion, timeoutMs) }
           : {}),
+        clientCapabilities: [...(this.options.clientCapabilities ?? [])],
       },
       system: {
         // Bounded calls, and no throttle shared by every user's sign-in (see the client).
@@ -238,7 +266,11 @@ export class MsalIdentityProvider implements IdentityProvider {
         },
       },
     };
-    return { document, client: new ConfidentialClientApplication(configuration) };
+    return {
+      document,
+      client: new ConfidentialClientApplication(configuration),
+      configuration,
+    };
   }
 }
 

@@ -28,6 +28,7 @@ import {
   type SessionEntity,
 } from './tableEntities';
 import { statusOf } from './tableErrors';
+import { tokenCacheEntity } from './TableTokenCacheStore';
 
 /**
  * Flow records and sessions in one Azure table.
@@ -108,6 +109,10 @@ export class TableAuthStore implements AuthStore {
         throw new Error('a session must live in the partition of the flow that creates it');
       }
       actions.push(['create', sessionEntity(session)]);
+      // The session's token cache row is born with it, in the same transaction.
+      if (session.tokenCache) {
+        actions.push(['create', tokenCacheEntity(session.key, session.tokenCache)]);
+      }
     }
     try {
       await this.operations.run('consume flow', (o) => this.client.submitTransaction(actions, o));

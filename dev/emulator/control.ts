@@ -1,0 +1,69 @@
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import type { ApiTokens } from './apiTokens';
+import { sendJson } from './graph';
+
+/**
+ * The emulator's own switches, for tests, the bench and a developer's curl (never Entra's):
+ *
+ * | request                                        | does                                             |
+ * |------------------------------------------------|--------------------------------------------------|
+ * | `GET /_emulator/token-requests`                | token endpoint calls so far, by grant type       |
+ * | `POST /_emulator/token-requests/reset`         | counts back to zero                              |
+ * | `POST /_emulator/users/<username or oid>/revoke` | the user's refresh tokens stop working (AADSTS50173), CAE challenges their tokens at Graph |
+ * | `GET` / `POST /_emulator/settings`             | read / set `{ "accessTokenSeconds": n }`         |
+ */
+
+export const CONTROL_PREFIX = '/_emulator/';
+const MAX_BODY_BYTES = 4096;
+
+export async function handleControl(
+  req: IncomingMessage,
+  res: ServerResponse,
+  url: URL,
+  deps: { tokens: ApiTokens; findUser(idOrName: string): { oid: string } | undefined },
+): Promise<void> {
+  const path = url.pathname.slice(CONTROL_PREFIX.length).replace(/\/+$/, '');
+  const { tokens } = deps;
+  if (path === 'token-requests' && req.method === 'GET') {
+    return sendJson(res, 200, tokens.tokenCounts());
+  }
+  if (path === 'token-requests/reset' && req.method === 'POST') {
+    tokens.resetCounts();
+    return sendJson(res, 200, tokens.tokenCounts());
+  }
+  const revoke = /^users\/([^/]+)\/revoke$/.exec(path);
+  if (revoke && req.method === 'POST') {
+    const user = deps.findUser(decodeURIComponent(revoke[1] as string));
+    if (!user) return sendJson(res, 404, { error: 'unknown user' });
+    return sendJson(res, 200, {
+      oid: user.oid,
+      refreshTokensRevoked: tokens.revokeRefreshTokens(user.oid),
+    });
+  }
+  if (path === 'settings' && req.method === 'GET') {
+    return sendJson(res, 200, { accessTokenSeconds: tokens.accessTokenSeconds });
+  }
+  if (path === 'settings' && req.method === 'POST') {
+    try {
+      const body = JSON.parse(await readBody(req)) as { accessTokenSeconds?: unknown };
+      if (body.accessTokenSeconds !== undefined) {
+        tokens.accessTokenSeconds = Number(body.accessTokenSeconds);
+      }
+    } catch (error) {
+      return sendJson(res, 400, { error: (error as Error).message });
+    }
+    return sendJson(res, 200, { accessTokenSeconds: tokens.accessTokenSeconds });
+  }
+  sendJson(res, 404, { error: `unknown emulator control ${req.method} ${url.pathname}` });
+}
+
+async function readBody(req: IncomingMessage): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of req as AsyncIterable<Buffer>) {
+    size += chunk.length;
+    if (size > MAX_BODY_BYTES) throw new Error('body too large');
+    chunks.push(chunk);
+  }
+  return Buffer.concat(chunks).toString('utf8') || '{}';
+}

@@ -1,0 +1,229 @@
+import type { RecordKey } from '../ports/AuthStore';
+import type { StoredTokenCache } from '../ports/TokenCacheStore';
+import type { AuthContext } from './AuthContext';
+import { AuthError, isAuthError } from './errors';
+import { forLog } from './redact';
+import { randomToken } from './secrets';
+import {
+  findUsable,
+  normaliseScopes,
+  openTokenCache,
+  sealTokenCache,
+  withIssuedTokens,
+  type TokenCacheContents,
+  type TokenFailureCode,
+} from './tokenCache';
+
+/**
+ * Access tokens for APIs, as the signed-in user, from the session's token cache: a cache hit is
+ * one table read; an expired token is refreshed exactly once whatever the concurrency. Within an
+ * instance concurrent requests share one refresh (SingleFlight); across instances the first to
+ * write a short lease on the cache row (ETag-conditional) refreshes, the others wait for its write,
+ * bounded, and read the result.
+ */
+
+export interface AccessTokenRequest {
+  /** The API's scopes, e.g. `['User.Read']` or `['api://<client id>/Orders.Read']`. */
+  scopes: readonly string[];
+  /** A claims challenge from the API (JSON): skips the cache and refreshes with these claims. */
+  claims?: string;
+}
+
+export interface AccessToken {
+  /** The bearer token: for the Authorization header of the API call, never for the browser. */
+  token: string;
+  scopes: string[];
+  expiresAt: Date;
+}
+
+/** The session whose token is wanted: its record key and the cookie's secret that seals it. */
+export interface SessionTokens {
+  key: RecordKey;
+  secret: string;
+}
+
+/** A refresh holds the row for this long; a crashed holder is taken over after it. */
+export const REFRESH_LEASE_SECONDS = 20;
+/** How often a request waiting on another instance's refresh reads the row again. */
+const LEASE_POLL_MS = 50;
+
+export async function getAccessToken(
+  ctx: AuthContext,
+  session: SessionTokens,
+  request: AccessTokenRequest,
+): Promise<AccessToken> {
+  // Compared lower-cased (Entra's scopes are case-insensitive), sent as the caller spelled them.
+  const scopes = normaliseScopes(request.scopes);
+  if (scopes.length === 0) {
+    throw new Error('getAccessToken needs at least one API scope, e.g. User.Read');
+  }
+  const asked = apiScopesAsSpelled(request.scopes);
+  if (!request.claims) {
+    const stored = await ctx.tokenCache.readTokenCache(session.key);
+    const contents = stored && openOrFail(ctx, stored, session, asked);
+    const usable = contents && findUsable(contents, scopes, ctx.clock.now().getTime());
+    if (usable) return toAccessToken(usable);
+  }
+  const flight = `${session.key.partition}/${session.key.id}/${scopes.join(' ')}/${request.claims ?? ''}`;
+  return ctx.refreshes.run(flight, () => refreshOnce(ctx, session, scopes, asked, request.claims));
+}
+
+async function refreshOnce(
+  ctx: AuthContext,
+  session: SessionTokens,
+  scopes: string[],
+  asked: string[],
+  claims: string | undefined,
+): Promise<AccessToken> {
+  const startedMs = ctx.clock.now().getTime();
+  // Long enough for one lease to run out and a second taker to finish.
+  const deadlineMs = startedMs + 2 * REFRESH_LEASE_SECONDS * 1000;
+  // Whether this request waited on another's refresh: its outcome is then this request's too.
+  let waited = false;
+  for (;;) {
+    const stored = await ctx.tokenCache.readTokenCache(session.key);
+    if (!stored) throw reauthentication('this session has no token cache', asked);
+    const contents = openOrFail(ctx, stored, session, asked);
+    const nowMs = ctx.clock.now().getTime();
+    const usable = findUsable(contents, scopes, nowMs);
+    // With a claims challenge only a token issued while this request waited will do.
+    if (usable && (!claims || waited)) return toAccessToken(usable);
+    const failure = contents.lastFailure;
+    if (waited && failure && failure.scopes.join(' ') === scopes.join(' ')) {
+      throw failureOf(
+        failure.code,
+        'the refresh this request waited for was refused',
+        asked,
+        claims,
+      );
+    }
+    if (!contents.refreshToken) {
+      throw reauthentication('the refresh token was refused earlier', asked, claims);
+    }
+    if (stored.lease && stored.lease.until.getTime() > nowMs) {
+      if (nowMs > deadlineMs) {
+        throw new AuthError(
+          'token_exchange_failed',
+          `another request's token refresh did not finish within ${2 * REFRESH_LEASE_SECONDS} s`,
+        );
+      }
+      waited = true;
+      await sleep(LEASE_POLL_MS);
+      continue;
+    }
+    const lease = { id: randomToken(12), until: new Date(nowMs + REFRESH_LEASE_SECONDS * 1000) };
+    const leased = await ctx.tokenCache.replaceTokenCache(
+      session.key,
+      { sealed: stored.sealed, lease },
+      stored.version,
+    );
+    // Another request changed the row first (took the lease, or finished): read it again.
+    if (!leased) continue;
+    return refreshUnderLease(ctx, session, contents, leased, { scopes, asked }, claims);
+  }
+}
+
+async function refreshUnderLease(
+  ctx: AuthContext,
+  session: SessionTokens,
+  contents: TokenCacheContents,
+  leaseVersion: string,
+  { scopes, asked }: { scopes: string[]; asked: string[] },
+  claims: string | undefined,
+): Promise<AccessToken> {
+  const release = async (next: TokenCacheContents) => {
+    const written = await ctx.tokenCache.replaceTokenCache(
+      session.key,
+      { sealed: sealTokenCache(next, session.secret, session.key) },
+      leaseVersion,
+    );
+    if (!written) ctx.log.warn('tokens: the refresh lease was lost before its result was written');
+    return written;
+  };
+  let issued;
+  try {
+    issued = await ctx.identityProvider.refreshAccessToken({
+      refreshToken: contents.refreshToken as string,
+      scopes: asked,
+      claims,
+    });
+  } catch (error) {
+    const code = isAuthError(error) ? error.code : undefined;
+    const atMs = ctx.clock.now().getTime();
+    if (code === 'reauthentication_required') {
+      // The refresh token is dead: drop it and every token, in the one write that ends the lease.
+      await release({ v: 1, accessTokens: [], lastFailure: { code, scopes, atMs } });
+      throw failureOf(code, (error as Error).message, asked, claims, error);
+    }
+    if (code === 'consent_required') {
+      await release({ ...contents, lastFailure: { code, scopes, atMs } });
+      throw failureOf(code, (error as Error).message, asked, claims, error);
+    }
+    // An outage or timeout: the cache stays as it was, and the next request tries again.
+    await release(contents).catch((releaseError: unknown) => {
+      ctx.log.warn(
+        `tokens: lease not released after a failed refresh: ${forLog(String(releaseError))}`,
+      );
+    });
+    throw error;
+  }
+  const nowMs = ctx.clock.now().getTime();
+  await release(withIssuedTokens(contents, issued, nowMs));
+  ctx.log.info(`tokens: refreshed an access token for ${scopes.join(' ')}`);
+  return {
+    token: issued.accessToken.token,
+    scopes: issued.accessToken.scopes,
+    expiresAt: issued.accessToken.expiresAt,
+  };
+}
+
+function openOrFail(
+  ctx: AuthContext,
+  stored: StoredTokenCache,
+  session: SessionTokens,
+  scopes: string[],
+): TokenCacheContents {
+  const contents = openTokenCache(stored.sealed, session.secret, session.key);
+  if (contents) return contents;
+  ctx.log.warn('tokens: the token cache does not open with this session (tampered or foreign)');
+  throw reauthentication('the token cache does not open with this session', scopes);
+}
+
+function reauthentication(message: string, scopes: string[], claims?: string): AuthError {
+  return failureOf('reauthentication_required', message, scopes, claims);
+}
+
+function failureOf(
+  code: TokenFailureCode,
+  message: string,
+  scopes: string[],
+  claims: string | undefined,
+  cause?: unknown,
+): AuthError {
+  return new AuthError(code, message, { cause, signIn: { scopes, claims } });
+}
+
+function toAccessToken(cached: {
+  token: string;
+  scopes: string[];
+  expiresAtMs: number;
+}): AccessToken {
+  return { token: cached.token, scopes: cached.scopes, expiresAt: new Date(cached.expiresAtMs) };
+}
+
+/** The API scopes without repeats (case-insensitively) or OpenID ones, as the caller wrote them. */
+function apiScopesAsSpelled(requested: readonly string[]): string[] {
+  const seen = new Set<string>();
+  return requested
+    .map((s) => s.trim())
+    .filter((s) => {
+      const key = s.toLowerCase();
+      if (!s || seen.has(key) || normaliseScopes([s]).length === 0) return false;
+      seen.add(key);
+      return true;
+    });
+}
+
+function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
+}

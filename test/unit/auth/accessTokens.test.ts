@@ -1,0 +1,184 @@
+import type { AuthContext } from '../../../src/auth/AuthContext';
+import {
+  getAccessToken,
+  REFRESH_LEASE_SECONDS,
+  type SessionTokens,
+} from '../../../src/auth/accessTokens';
+import { AuthError } from '../../../src/auth/errors';
+import { randomToken, SESSION_SECRET_BYTES } from '../../../src/auth/secrets';
+import { sessionKeyOf } from '../../../src/auth/sessions';
+import { SingleFlight } from '../../../src/auth/singleFlight';
+import { openTokenCache, sealTokenCache } from '../../../src/auth/tokenCache';
+import { createHarness, type Harness } from '../../support/flowHarness';
+
+const USER_READ = { scopes: ['User.Read'] };
+
+/** A signed-in session whose token cache holds a refresh token and no access token yet. */
+function seedSession(h: Harness, refreshToken = 'rt-initial'): SessionTokens {
+  const secret = randomToken(SESSION_SECRET_BYTES);
+  const key = sessionKeyOf(h.store.partitionFor(h.clock.now()), secret);
+  h.store.tokenCaches.create(
+    key,
+    sealTokenCache({ v: 1, refreshToken, accessTokens: [] }, secret, key),
+  );
+  return { key, secret };
+}
+
+/** Another instance of the app: same store and provider, its own in-process single flight. */
+function instance(h: Harness): AuthContext {
+  return { ...h.ctx, refreshes: new SingleFlight() };
+}
+
+async function contentsOf(h: Harness, session: SessionTokens) {
+  const stored = await h.store.tokenCaches.readTokenCache(session.key);
+  return {
+    lease: stored?.lease,
+    contents: stored && openTokenCache(stored.sealed, session.secret, session.key),
+  };
+}
+
+describe('getAccessToken', () => {
+  it('when no token is cached, then one refresh; the next call is a cache hit', async () => {
+    const h = await createHarness();
+    const session = seedSession(h);
+    const first = await getAccessToken(h.ctx, session, USER_READ);
+    const second = await getAccessToken(h.ctx, session, { scopes: ['user.read', 'openid'] });
+    expect(second.token).toBe(first.token);
+    expect(h.idp.refreshes).toHaveLength(1);
+    expect(h.idp.refreshes[0]).toMatchObject({ refreshToken: 'rt-initial', scopes: ['User.Read'] });
+  });
+
+  it('when the token nears expiry, then it is refreshed with the rotated refresh token', async () => {
+    const h = await createHarness();
+    const session = seedSession(h);
+    const first = await getAccessToken(h.ctx, session, USER_READ);
+    h.clock.advance(3600 - 5 * 60 + 1); // inside the 5-minute margin
+    const second = await getAccessToken(h.ctx, session, USER_READ);
+    expect(second.token).not.toBe(first.token);
+    expect(h.idp.refreshes).toHaveLength(2);
+    expect(h.idp.refreshes[1]?.refreshToken).not.toBe('rt-initial');
+    const { lease } = await contentsOf(h, session);
+    expect(lease).toBeUndefined();
+  });
+
+  it('when 50 requests on 3 instances find the token expired, then 50 tokens come from 1 refresh', async () => {
+    const h = await createHarness();
+    const session = seedSession(h);
+    h.idp.refreshDelayMs = 100;
+    const instances = [instance(h), instance(h), instance(h)];
+    const tokens = await Promise.all(
+      Array.from({ length: 50 }, (_, i) =>
+        getAccessToken(instances[i % 3] as AuthContext, session, USER_READ),
+      ),
+    );
+    expect(h.idp.refreshes).toHaveLength(1);
+    expect(new Set(tokens.map((t) => t.token)).size).toBe(1);
+  });
+
+  it('when 20 requests on one instance find the token expired, then they share one refresh and do not poll the table', async () => {
+    const h = await createHarness();
+    const session = seedSession(h);
+    h.idp.refreshDelayMs = 150;
+    await Promise.all(Array.from({ length: 20 }, () => getAccessToken(h.ctx, session, USER_READ)));
+    expect(h.idp.refreshes).toHaveLength(1);
+    // 20 cache lookups, then one reader for all of them: no request waits on the lease.
+    expect(h.store.tokenCaches.reads).toBe(21);
+    expect(h.store.tokenCaches.writes).toBe(2); // the lease, then the result
+  });
+
+  it('when the refresh token was revoked, then reauthentication_required for every waiter, the refresh token is dropped and nothing is left leased', async () => {
+    const h = await createHarness();
+    const session = seedSession(h, 'rt-revoked');
+    h.idp.revokedRefreshTokens.add('rt-revoked');
+    h.idp.refreshDelayMs = 50;
+    const instances = [instance(h), instance(h), instance(h)];
+    const results = await Promise.allSettled(
+      Array.from({ length: 30 }, (_, i) =>
+        getAccessToken(instances[i % 3] as AuthContext, session, USER_READ),
+      ),
+    );
+    expect(h.idp.refreshes).toHaveLength(1);
+    for (const result of results) {
+      expect(result.status).toBe('rejected');
+      const error = (result as PromiseRejectedResult).reason as AuthError;
+      expect(error.code).toBe('reauthentication_required');
+      expect(error.signIn?.scopes).toEqual(['User.Read']);
+    }
+    const { lease, contents } = await contentsOf(h, session);
+    expect(lease).toBeUndefined();
+    expect(contents?.refreshToken).toBeUndefined();
+    // Later requests know without asking the token endpoint again.
+    await expect(getAccessToken(h.ctx, session, USER_READ)).rejects.toMatchObject({
+      code: 'reauthentication_required',
+    });
+    expect(h.idp.refreshes).toHaveLength(1);
+  });
+
+  it('when the scope is not consented, then consent_required and the refresh token is kept', async () => {
+    const h = await createHarness();
+    const session = seedSession(h);
+    await expect(getAccessToken(h.ctx, session, { scopes: ['Mail.Read'] })).rejects.toMatchObject({
+      code: 'consent_required',
+      signIn: { scopes: ['Mail.Read'] },
+    });
+    const { contents } = await contentsOf(h, session);
+    expect(contents?.refreshToken).toBe('rt-initial');
+    h.idp.consentedScopes.add('mail.read');
+    await expect(getAccessToken(h.ctx, session, { scopes: ['Mail.Read'] })).resolves.toMatchObject({
+      scopes: ['Mail.Read'],
+    });
+  });
+
+  it('when the token endpoint is down, then its error; the lease is released and the next request refreshes', async () => {
+    const h = await createHarness();
+    const session = seedSession(h);
+    h.idp.failNextRefresh = new AuthError('token_exchange_failed', 'timeout');
+    await expect(getAccessToken(h.ctx, session, USER_READ)).rejects.toMatchObject({
+      code: 'token_exchange_failed',
+    });
+    expect((await contentsOf(h, session)).lease).toBeUndefined();
+    await expect(getAccessToken(h.ctx, session, USER_READ)).resolves.toBeDefined();
+    expect(h.idp.refreshes).toHaveLength(2);
+  });
+
+  it('when a lease holder died, then the lease is taken over once it has run out', async () => {
+    const h = await createHarness();
+    const session = seedSession(h);
+    const stored = await h.store.tokenCaches.readTokenCache(session.key);
+    const until = new Date(h.clock.now().getTime() + REFRESH_LEASE_SECONDS * 1000);
+    await h.store.tokenCaches.replaceTokenCache(
+      session.key,
+      { sealed: stored!.sealed, lease: { id: 'crashed', until } },
+      stored!.version,
+    );
+    const waiting = getAccessToken(h.ctx, session, USER_READ);
+    await new Promise((r) => setTimeout(r, 120));
+    expect(h.idp.refreshes).toHaveLength(0); // it waits while the lease runs
+    h.clock.advance(REFRESH_LEASE_SECONDS + 1);
+    await expect(waiting).resolves.toBeDefined();
+    expect(h.idp.refreshes).toHaveLength(1);
+  });
+
+  it('when a claims challenge is given, then the cache is skipped and the claims go to the refresh', async () => {
+    const h = await createHarness();
+    const session = seedSession(h);
+    const cached = await getAccessToken(h.ctx, session, USER_READ);
+    const claims = '{"access_token":{"nbf":{"essential":true,"value":"1700000000"}}}';
+    const fresh = await getAccessToken(h.ctx, session, { ...USER_READ, claims });
+    expect(fresh.token).not.toBe(cached.token);
+    expect(h.idp.refreshes[1]?.claims).toBe(claims);
+  });
+
+  it('when the session has no token cache or a foreign one, then reauthentication_required', async () => {
+    const h = await createHarness();
+    const session = seedSession(h);
+    await expect(
+      getAccessToken(h.ctx, { ...session, secret: randomToken(SESSION_SECRET_BYTES) }, USER_READ),
+    ).rejects.toMatchObject({ code: 'reauthentication_required' });
+    await h.store.tokenCaches.deleteTokenCache(session.key);
+    await expect(getAccessToken(h.ctx, session, USER_READ)).rejects.toMatchObject({
+      code: 'reauthentication_required',
+    });
+    expect(h.idp.refreshes).toHaveLength(0);
+  });
+});
