@@ -51,15 +51,36 @@ ${script ? `<script>${script}</script>` : ''}
 `;
 }
 
+/**
+ * The user cancelled at the sign-in page (Entra: `access_denied`, AADSTS65004 declined consent,
+ * or "the user canceled"): the same reason code, idp_error, but not a fault to report to an
+ * administrator. Known only when the provider's words are shown (a flow this browser started).
+ * @see https://learn.microsoft.com/entra/identity-platform/reference-error-codes
+ */
+const CANCELLED = {
+  title: 'Sign-in was cancelled',
+  advice:
+    'You cancelled the sign-in, so you are not signed in. You can try again whenever you like.',
+} as const;
+
+export function isCancelledSignIn(error: AuthError): boolean {
+  return (
+    error.code === 'idp_error' &&
+    error.details !== undefined &&
+    /^access_denied\b|AADSTS65004|user (has )?cancel+ed/i.test(error.details)
+  );
+}
+
 export function errorPage(error: AuthError, correlationId: string, retryUrl: string): string {
-  const reason = REASONS[error.code];
+  const reason = isCancelledSignIn(error) ? CANCELLED : REASONS[error.code];
+  const retry = isCancelledSignIn(error) ? 'Try again' : 'Sign in again';
   return page(
     reason.title,
     `<div class="card" data-reason="${escapeHtml(error.code)}">
   <h1>${escapeHtml(reason.title)}</h1>
   <p>${escapeHtml(reason.advice)}</p>
   ${error.details ? `<p class="details">${escapeHtml(error.details)}</p>` : ''}
-  <p><a class="button" href="${escapeHtml(retryUrl)}">Sign in again</a></p>
+  <p><a class="button" href="${escapeHtml(retryUrl)}">${retry}</a></p>
   <p class="muted">Reason code <code id="reason-code">${escapeHtml(error.code)}</code> &middot; correlation id <code id="correlation-id">${escapeHtml(correlationId)}</code></p>
 </div>`,
   );
