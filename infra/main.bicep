@@ -201,7 +201,7 @@ module appSettings './app/appSettings.bicep' = {
     storageAccountName: storage.outputs.name
     applicationInsightsName: monitoring.outputs.applicationInsightsName
     identityClientId: identity.outputs.clientId
-    // The settings the app reads (SPEC "Settings", SETTING_NAMES in src/config.ts). The credential is the
+    // The settings the app reads (README "Settings", SETTING_NAMES in src/config.ts). The credential is the
     // managed identity (msal-node clientAssertion with a token for api://AzureADTokenExchange, and the
     // Table Storage client): no client secret, no storage connection string.
     appSettings: union(

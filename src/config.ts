@@ -40,7 +40,7 @@ export interface AuthConfig {
   clientCapabilities: readonly string[];
 }
 
-/** Every setting the app reads (SPEC, Settings). */
+/** Every setting the app reads (README, Settings). */
 export const SETTING_NAMES = [
   'AUTH_CLIENT_ID',
   'AUTH_TENANT_ID',

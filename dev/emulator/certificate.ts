@@ -9,8 +9,8 @@ import { generate } from 'selfsigned';
  * The emulator's TLS certificate: self-signed for localhost, made on first start and reused.
  *
  * The same PEM is the server certificate and its own trust anchor, so other processes trust the
- * emulator through Node's standard NODE_EXTRA_CA_CERTS with verification left on (SPEC: outbound
- * TLS is never weakened).
+ * emulator through Node's standard NODE_EXTRA_CA_CERTS with verification left on (outbound TLS is
+ * never weakened).
  */
 
 export interface DevCertificate {

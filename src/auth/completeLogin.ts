@@ -29,7 +29,7 @@ const DUPLICATE_SETTLE_ATTEMPTS = 5;
 const DUPLICATE_SETTLE_DELAY_MS = 200;
 
 /**
- * Finishes a sign-in at the redirect URI. Checks run in SPEC's order: the provider's error,
+ * Finishes a sign-in at the redirect URI. Checks run in this order (README, How it works): the provider's error,
  * then the flow cookie, the flow record, its state (used, expired), the code redemption, the
  * ID token; the flow is consumed and the session created in one atomic step.
  */

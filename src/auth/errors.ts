@@ -1,5 +1,5 @@
 /**
- * The closed set of reason codes (SPEC, Errors) and the one table that maps each to its HTTP
+ * The closed set of reason codes (README, Troubleshooting by reason code) and the one table that maps each to its HTTP
  * status and the words a person sees. Only AuthError is thrown by the flow.
  */
 

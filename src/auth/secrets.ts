@@ -2,7 +2,7 @@ import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 
 /** Random values and hashes of the flow. Everything is base64url: safe in URLs, cookies and table keys. */
 
-export const FLOW_SECRET_BYTES = 16; // 128 bits: SPEC's floor for flow cookies, state and nonce
+export const FLOW_SECRET_BYTES = 16; // 128 bits, the floor for flow cookies, state and nonce (RFC 6749 section 10.10)
 export const SESSION_SECRET_BYTES = 32; // 256 bits for the session cookie
 
 export function randomToken(bytes: number): string {

@@ -14,7 +14,7 @@ import {
   single,
 } from './support/plannedInfra';
 
-/** What the secretless Azure deployment must set (SPEC "Settings"). */
+/** What the secretless Azure deployment must set (README "Settings"). */
 const REQUIRED_AUTH_SETTINGS = [
   'AUTH_CLIENT_ID',
   'AUTH_TENANT_ID',

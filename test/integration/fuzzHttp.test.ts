@@ -82,7 +82,7 @@ function header(request: RawRequest, name: string): string | undefined {
   return request.headers.find(([n]) => n === name)?.[1];
 }
 
-/** The 5xx answers SPEC and README document, and when each is right with healthy upstreams. */
+/** The 5xx answers the README documents, and when each is right with healthy upstreams. */
 function isDocumentedFailure(request: RawRequest, status: number, reason?: string): boolean {
   if (status === 502) return reason === 'token_exchange_failed';
   if (status === 500 && reason === 'misconfigured') {

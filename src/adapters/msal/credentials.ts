@@ -33,7 +33,7 @@ export function msalCredential(credential: Credential): MsalCredential {
   }
 }
 
-/** A PEM holding the certificate and its private key, as SPEC's AUTH_CLIENT_CERTIFICATE_PATH. */
+/** A PEM holding the certificate and its private key, as AUTH_CLIENT_CERTIFICATE_PATH (README, Settings). */
 export function certificateFromPem(path: string): NonNullable<MsalCredential['clientCertificate']> {
   const pem = readFileSync(path, 'utf8');
   const certificate = /-----BEGIN CERTIFICATE-----[\s\S]+?-----END CERTIFICATE-----/.exec(pem)?.[0];
