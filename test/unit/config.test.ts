@@ -18,7 +18,7 @@ function problemsOf(env: Record<string, string | undefined>): readonly string[] 
 }
 
 describe('loadConfig', () => {
-  it('when only the required settings are given, then the README's defaults apply', () => {
+  it('when only the required settings are given, then the defaults the README lists apply', () => {
     const config = loadConfig(minimal);
     expect(config.authority).toBe(
       'https://login.microsoftonline.com/11111111-2222-4333-8444-555555555555',
