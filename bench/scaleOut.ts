@@ -1,3 +1,4 @@
+import { spawnSync } from 'node:child_process';
 import { parseArgs } from 'node:util';
 import { launchChromium } from '../test/support/chromium';
 import {
@@ -15,30 +16,56 @@ import {
  *
  *   node --import tsx bench/scaleOut.ts --instances 3 --contexts 10 --tabs 3 [--variant both]
  *
- * Needs `npm run build` first (the instances serve dist/main.js) and Chromium
- * (/usr/bin/chromium or CHROME_PATH).
+ * Builds first (the instances serve dist/main.js; `--no-build` skips it) and needs Chromium
+ * (/usr/bin/chromium or CHROME_PATH). Progress goes to stderr, so `--json` stays clean.
  */
+
+const USAGE = `Usage: npm run scale-out [-- options]
+
+The scale-out scenario: N instances behind a load balancer that picks an instance at random per
+request, C browsers signing in at once with T tabs each, for this project and a naive
+in-memory variant. Exit code 1 when the project loses a sign-in.
+
+Options:
+  --instances <n>   function host instances (default 3)
+  --contexts <n>    browsers signing in at once (default 10)
+  --tabs <n>        tabs per browser (default 3)
+  --variant <v>     both, project or naive (default both)
+  --json            the reports as JSON on stdout
+  --no-build        use dist/ as it is
+  -h, --help        this text`;
 
 export interface ScaleOutOptions {
   instances: number;
   contexts: number;
   tabs: number;
   variants: Variant[];
+  /** One line per step, for a run that otherwise stays silent for a minute or more. */
+  progress?: (line: string) => void;
 }
 
 export async function scaleOut(options: ScaleOutOptions): Promise<SignInReport[]> {
+  const progress = options.progress ?? (() => undefined);
   const reports: SignInReport[] = [];
   for (const variant of options.variants) {
+    const started = performance.now();
+    const elapsed = () => `${((performance.now() - started) / 1000).toFixed(1)} s`;
+    progress(`[${variant}] starting ${options.instances} instances, Azurite and the emulator...`);
     const app = await startScaledApp(variant, { instances: options.instances });
     try {
       const browser = await launchChromium();
       try {
-        reports.push(
-          await runConcurrentSignIns(app, browser, {
-            contexts: options.contexts,
-            tabs: options.tabs,
-          }),
+        progress(
+          `[${variant}] ready after ${elapsed()}; ${options.contexts} browsers x ${options.tabs} tabs signing in...`,
         );
+        const report = await runConcurrentSignIns(app, browser, {
+          contexts: options.contexts,
+          tabs: options.tabs,
+        });
+        progress(
+          `[${variant}] ${report.succeeded} of ${report.attempted} sign-ins succeeded (${elapsed()} in all)`,
+        );
+        reports.push(report);
       } finally {
         await browser.close();
       }
@@ -74,25 +101,46 @@ function positiveInt(name: string, value: string | undefined, fallback: number):
 }
 
 async function main(): Promise<void> {
-  const { values } = parseArgs({
-    options: {
-      instances: { type: 'string' },
-      contexts: { type: 'string' },
-      tabs: { type: 'string' },
-      variant: { type: 'string' },
-      json: { type: 'boolean' },
-    },
-  });
+  let values;
+  try {
+    ({ values } = parseArgs({
+      options: {
+        instances: { type: 'string' },
+        contexts: { type: 'string' },
+        tabs: { type: 'string' },
+        variant: { type: 'string' },
+        json: { type: 'boolean' },
+        'no-build': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
+    }));
+  } catch (error) {
+    throw new Error(`${(error as Error).message} (see --help)`, { cause: error });
+  }
+  if (values.help) {
+    console.log(USAGE);
+    return;
+  }
   const variant = values.variant ?? 'both';
   if (!['both', 'project', 'naive'].includes(variant)) {
     throw new Error('--variant must be both, project or naive');
   }
-  const reports = await scaleOut({
+  // Every option is checked before the build, so a typo costs no build.
+  const options: ScaleOutOptions = {
     instances: positiveInt('instances', values.instances, 3),
     contexts: positiveInt('contexts', values.contexts, 10),
     tabs: positiveInt('tabs', values.tabs, 3),
     variants: variant === 'both' ? ['project', 'naive'] : [variant as Variant],
-  });
+    progress: (line) => console.error(line),
+  };
+  if (!values['no-build']) {
+    const built = spawnSync('npm', ['run', '--silent', 'build'], {
+      stdio: ['ignore', 'inherit', 'inherit'],
+      shell: process.platform === 'win32',
+    });
+    if (built.status !== 0) throw new Error('The build failed (see above).');
+  }
+  const reports = await scaleOut(options);
   if (values.json) console.log(JSON.stringify(reports, null, 2));
   else printScaleOut(reports);
   // The project must not lose a single sign-in; the naive app is expected to.

@@ -40,7 +40,7 @@ export function parseDevOptions(
       allowPositionals: false,
     });
   } catch (error) {
-    throw new UsageError(`${(error as Error).message} (see --help)`);
+    throw new UsageError(`${(error as Error).message} (see --help)`, { cause: error });
   }
   const help = parsed.values.help ?? false;
   if (help) {
