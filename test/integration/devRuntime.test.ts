@@ -211,39 +211,44 @@ describe('npm start', () => {
       readyPattern: /Press Ctrl-C to stop everything/,
       timeoutMs: 60_000,
     });
-    const output = start.output();
-    const tablePort = Number(
-      /Azurite Table service on http:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1],
-    );
-    const emulatorPort = Number(/emulator at https:\/\/localhost:(\d+)\//.exec(output)?.[1]);
-    const browserPort = Number(/in the browser at http:\/\/localhost:(\d+)/.exec(output)?.[1]);
-    expect(output).toContain(`http://localhost:${port}/api/demo`);
-    expect(output).toMatch(/the project's local host/);
-    expect(output).not.toMatch(/test mode/);
-    expect(output).not.toMatch(/MISCONFIGURED/);
-
-    const discovery = /emulator at (https:\/\/\S+)\/v2\.0/.exec(output)?.[1];
-    expect(discovery).toBeDefined();
-    const demo = await fetch(`http://localhost:${port}/api/demo`);
-    expect(demo.status).toBe(200);
-    // An empty icon in every page: no request for /favicon.ico, which would be a 404.
-    expect(await demo.text()).toContain('<link rel="icon" href="data:,">');
-    const health = await fetch(`http://localhost:${port}/api/health`);
-    expect({ status: health.status, body: await health.json() }).toEqual({
-      status: 200,
-      body: { status: 'ok' },
-    });
-    const login = await fetch(`http://localhost:${port}/api/auth/login`, { redirect: 'manual' });
-    // The browser goes to the emulator's http front door (no certificate warning).
-    expect(login.headers.get('location')).toMatch(
-      new RegExp(`^http://localhost:${browserPort}/\\S+/oauth2/v2\\.0/authorize\\?`),
-    );
-
     const exited = new Promise((resolve) => start.child.once('exit', resolve));
-    start.child.kill('SIGINT');
-    await exited;
-    expect(browserPort).not.toBe(emulatorPort);
-    for (const p of [port, tablePort, emulatorPort, browserPort]) {
+    let ports: number[];
+    try {
+      const output = start.output();
+      const tablePort = Number(
+        /Azurite Table service on http:\/\/127\.0\.0\.1:(\d+)/.exec(output)?.[1],
+      );
+      const emulatorPort = Number(/emulator at https:\/\/localhost:(\d+)\//.exec(output)?.[1]);
+      const browserPort = Number(/in the browser at http:\/\/localhost:(\d+)/.exec(output)?.[1]);
+      ports = [port, tablePort, emulatorPort, browserPort];
+      expect(browserPort).not.toBe(emulatorPort);
+      expect(output).toContain(`http://localhost:${port}/api/demo`);
+      expect(output).toMatch(/the project's local host/);
+      expect(output).not.toMatch(/test mode/);
+      expect(output).not.toMatch(/MISCONFIGURED/);
+
+      const discovery = /emulator at (https:\/\/\S+)\/v2\.0/.exec(output)?.[1];
+      expect(discovery).toBeDefined();
+      const demo = await fetch(`http://localhost:${port}/api/demo`);
+      expect(demo.status).toBe(200);
+      // An empty icon in every page: no request for /favicon.ico, which would be a 404.
+      expect(await demo.text()).toContain('<link rel="icon" href="data:,">');
+      const health = await fetch(`http://localhost:${port}/api/health`);
+      expect({ status: health.status, body: await health.json() }).toEqual({
+        status: 200,
+        body: { status: 'ok' },
+      });
+      const login = await fetch(`http://localhost:${port}/api/auth/login`, { redirect: 'manual' });
+      // The browser goes to the emulator's http front door (no certificate warning).
+      expect(login.headers.get('location')).toMatch(
+        new RegExp(`^http://localhost:${browserPort}/\\S+/oauth2/v2\\.0/authorize\\?`),
+      );
+    } finally {
+      // Even when an assertion fails: no Azurite or emulator is left running.
+      start.child.kill('SIGINT');
+      await exited;
+    }
+    for (const p of ports) {
       expect(await refused(p)).toBe(true);
     }
   });
