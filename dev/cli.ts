@@ -14,6 +14,8 @@ export interface DevOptions {
   port: number;
   /** The script's own boolean flags, by name. */
   flags: Record<string, boolean>;
+  /** The script's own options with a value, by name (undefined when not given). */
+  values: Record<string, string | undefined>;
 }
 
 const PORT_HELP = '  --port <n>      port of the functions host (default: PORT, else 7071)';
@@ -24,6 +26,8 @@ export function parseDevOptions(
   usage: string,
   /** Extra boolean flags: name to its --help line. */
   extraFlags: Record<string, string> = {},
+  /** Extra options that take a value: name to its --help line. */
+  extraValues: Record<string, string> = {},
 ): DevOptions {
   let parsed;
   try {
@@ -35,6 +39,9 @@ export function parseDevOptions(
         ...Object.fromEntries(
           Object.keys(extraFlags).map((name) => [name, { type: 'boolean' as const }]),
         ),
+        ...Object.fromEntries(
+          Object.keys(extraValues).map((name) => [name, { type: 'string' as const }]),
+        ),
       },
       strict: true,
       allowPositionals: false,
@@ -44,13 +51,28 @@ export function parseDevOptions(
   }
   const help = parsed.values.help ?? false;
   if (help) {
-    const lines = [PORT_HELP, ...Object.values(extraFlags).map((l) => `  ${l}`)];
+    const lines = [
+      PORT_HELP,
+      ...Object.values({ ...extraValues, ...extraFlags }).map((l) => `  ${l}`),
+    ];
     console.log(`${usage}\n\nOptions:\n${lines.join('\n')}\n  -h, --help      this text`);
   }
   const values = parsed.values as Record<string, string | boolean | undefined>;
   const port = parsePort(String(values.port ?? env.PORT ?? '7071'));
   const flags = Object.fromEntries(Object.keys(extraFlags).map((n) => [n, values[n] === true]));
-  return { help, port, flags };
+  const extra = Object.fromEntries(
+    Object.keys(extraValues).map((n) => [n, typeof values[n] === 'string' ? values[n] : undefined]),
+  );
+  return { help, port, flags, values: extra };
+}
+
+/** A whole number within [min, max], or a one-line usage error naming the option. */
+export function parseCount(option: string, text: string, min: number, max: number): number {
+  const count = Number(text);
+  if (!/^\d+$/.test(text) || count < min || count > max) {
+    throw new UsageError(`Invalid --${option} "${text}": expected a number from ${min} to ${max}.`);
+  }
+  return count;
 }
 
 export function parsePort(text: string): number {

@@ -11,11 +11,13 @@ import { spawnSync } from 'node:child_process';
 import {
   misconfiguredBanner,
   oneLineStartFailure,
+  parseCount,
   parseDevOptions,
   settingsProblems,
   UsageError,
 } from './cli';
 import { chooseHost, LOCAL_HOST_READY } from './functionsHost';
+import { startLoadBalancer, type LoadBalancer } from './loadBalancer';
 import { freePort, PROJECT_ROOT, spawnTsReady, stopAll, type ManagedProcess } from './processes';
 import { localSettings } from './settings';
 
@@ -37,14 +39,22 @@ const DEFAULT_EMULATOR_PORT = 7443;
 /** The emulator's plain-http front door for the browser (no certificate warning). */
 const DEFAULT_EMULATOR_BROWSER_PORT = 7444;
 const DEFAULT_TABLE_PORT = 10002;
+const MAX_INSTANCES = 8;
 
 async function main(): Promise<void> {
   const settings = localSettings();
-  const options = parseDevOptions(process.argv.slice(2), settings, USAGE, {
-    'no-build': '--no-build      start what dist/ holds, without building first',
-  });
+  const options = parseDevOptions(
+    process.argv.slice(2),
+    settings,
+    USAGE,
+    { 'no-build': '--no-build      start what dist/ holds, without building first' },
+    {
+      instances: `--instances <n> n hosts (1 to ${MAX_INSTANCES}) behind a local load balancer on the port, each request to a random one (default 1)`,
+    },
+  );
   if (options.help) return;
   const { port } = options;
+  const instances = parseCount('instances', options.values.instances ?? '1', 1, MAX_INSTANCES);
   const appOrigin = `http://localhost:${port}`;
   const hostKind = chooseHost(settings);
   // Refuse a taken port now, not after Azurite and the emulator have started.
@@ -52,11 +62,13 @@ async function main(): Promise<void> {
     throw Object.assign(new Error(), { code: 'EADDRINUSE', port });
   if (!options.flags['no-build']) build();
   const running: ManagedProcess[] = [];
+  let balancer: LoadBalancer | undefined;
   let stopping = false;
   const shutdown = async (code: number) => {
     if (stopping) return;
     stopping = true;
     console.log('\nStopping...');
+    await balancer?.close();
     await stopAll(running);
     process.exit(code);
   };
@@ -65,6 +77,8 @@ async function main(): Promise<void> {
 
   try {
     const hostEnv: NodeJS.ProcessEnv = { ...settings, PORT: String(port), AUTH_DEV_HOST: hostKind };
+    // Behind the balancer every instance answers for its public origin, not its own port.
+    if (instances > 1) hostEnv.AUTH_REDIRECT_URI ??= `${appOrigin}/api/auth/callback`;
 
     const storage = settings.AUTH_STORAGE_CONNECTION_STRING;
     if (
@@ -147,19 +161,26 @@ async function main(): Promise<void> {
       );
     }
 
-    const host = await spawnTsReady({
-      name: hostKind === 'func' ? 'func' : 'app',
-      script: 'dev/serve.ts',
-      env: hostEnv,
-      readyPattern: LOCAL_HOST_READY,
-      echo: true,
-      timeoutMs: 120_000,
-    });
-    running.push(host);
-    host.child.once('exit', (code) => void shutdown(code ?? 1));
+    const hostPorts = instances > 1 ? await distinctFreePorts(instances, port) : [port];
+    for (const [i, hostPort] of hostPorts.entries()) {
+      const host = await spawnTsReady({
+        name: `${hostKind === 'func' ? 'func' : 'app'}${instances > 1 ? i + 1 : ''}`,
+        script: 'dev/serve.ts',
+        env: { ...hostEnv, PORT: String(hostPort) },
+        readyPattern: LOCAL_HOST_READY,
+        echo: true,
+        timeoutMs: 120_000,
+      });
+      running.push(host);
+      host.child.once('exit', (code) => void shutdown(code ?? 1));
+    }
+    if (instances > 1) {
+      balancer = await startLoadBalancer({ port });
+      balancer.setTargets(hostPorts);
+    }
     const problems = settingsProblems(hostEnv);
     console.log(`
-  Functions host: ${hostKind === 'func' ? 'Azure Functions Core Tools (func start)' : "the project's local host (Core Tools not installed)"}
+  Functions host: ${hostKind === 'func' ? 'Azure Functions Core Tools (func start)' : "the project's local host (Core Tools not installed)"}${instances > 1 ? `\n  Instances:      ${hostPorts.map((p, i) => `${i + 1}: http://localhost:${p}`).join(', ')}\n                  behind a load balancer on ${appOrigin} (each request to a random instance, no affinity)` : ''}
   Open the demo:  ${appOrigin}/api/demo
   Sign in:        ${appOrigin}/api/auth/login?returnTo=/api/auth/me
 ${problems.length > 0 ? `${misconfiguredBanner(problems)}\n` : ''}  Press Ctrl-C to stop everything.
@@ -178,6 +199,16 @@ function build(): void {
     shell: process.platform === 'win32',
   });
   if (result.status !== 0) throw new UsageError('The build failed (see above).');
+}
+
+/** Ports for the instances, none of them the balancer's. */
+async function distinctFreePorts(count: number, publicPort: number): Promise<number[]> {
+  const ports = new Set<number>();
+  while (ports.size < count) {
+    const candidate = await freePort();
+    if (candidate !== publicPort) ports.add(candidate);
+  }
+  return [...ports];
 }
 
 function isFree(port: number): Promise<boolean> {

@@ -252,6 +252,43 @@ describe('npm start', () => {
       expect(await refused(p)).toBe(true);
     }
   });
+  it('when started with --instances 3, then three hosts serve behind one load balancer and sign-in starts through it', async () => {
+    const port = await freePort();
+    const start = await spawnTsReady({
+      name: 'start',
+      script: 'dev/start.ts',
+      args: ['--no-build', '--instances', '3'],
+      env: { ...process.env, PORT: String(port), AUTH_DEV_HOST: 'local' },
+      readyPattern: /Press Ctrl-C to stop everything/,
+      timeoutMs: 90_000,
+    });
+    const exited = new Promise((resolve) => start.child.once('exit', resolve));
+    try {
+      const instancePorts = [
+        ...(/Instances: +(.*)/.exec(start.output())?.[1] ?? '').matchAll(/localhost:(\d+)/g),
+      ].map((m) => Number(m[1]));
+      expect(instancePorts).toHaveLength(3);
+      expect(instancePorts).not.toContain(port);
+      for (let i = 0; i < 30; i++) {
+        expect((await fetch(`http://localhost:${port}/api/health`)).status).toBe(200);
+      }
+      // Each instance logs the requests it served: the balancer spread them over all three.
+      for (const name of ['app1', 'app2', 'app3']) {
+        expect(start.output()).toMatch(new RegExp(`\\[${name}\\] .*GET /api/health 200`));
+      }
+      // Every instance answers for the public origin: the flow starts there, not on its own port.
+      const login = await fetch(`http://localhost:${port}/api/auth/login`, { redirect: 'manual' });
+      expect(login.status).toBe(302);
+      const redirectUri = new URL(login.headers.get('location') ?? '').searchParams.get(
+        'redirect_uri',
+      );
+      expect(redirectUri).toBe(`http://localhost:${port}/api/auth/callback`);
+    } finally {
+      start.child.kill('SIGINT');
+      await exited;
+    }
+    expect(await refused(port)).toBe(true);
+  });
 });
 
 describe('npm run serve and npm start, when the command or the settings are wrong', () => {
@@ -266,6 +303,12 @@ describe('npm run serve and npm start, when the command or the settings are wron
   it.each([
     ['dev/serve.ts', ['--bogus'], {}, /^Unknown option '--bogus'/],
     ['dev/start.ts', ['--port', 'x'], {}, /^Invalid port "x"/],
+    [
+      'dev/start.ts',
+      ['--instances', '0'],
+      {},
+      /^Invalid --instances "0": expected a number from 1 to 8\./,
+    ],
     ['dev/start.ts', [], { AUTH_DEV_HOST: 'nope' }, /^Unknown AUTH_DEV_HOST "nope"/],
     [
       'dev/serve.ts',

@@ -4,7 +4,7 @@ import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { freePort, spawnTsReady, stopAll, type ManagedProcess } from '../../dev/processes';
 import { AUTH_TABLE_NAME } from '../../src/adapters/tables/tableLayout';
 import { startEmulatorProcess } from './emulatorProcess';
-import { flowsOf, startLoadBalancer, type LoadBalancer } from './loadBalancer';
+import { flowsOf, startLoadBalancer, type LoadBalancer } from '../../dev/loadBalancer';
 import { startStack, type Stack, type StackOptions } from './stack';
 
 /**

@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import http from 'node:http';
-import { closeServers, listenOnLoopback, portOf } from '../../dev/loopback';
+import { closeServers, listenOnLoopback, portOf } from './loopback';
 import httpProxy from 'http-proxy';
 
 /**
