@@ -31,6 +31,11 @@ export interface TokenCacheContents {
 export const MAX_ACCESS_TOKENS = 8;
 /** Refresh this long before expiry (MSAL's default offset), less for very short tokens. */
 const REFRESH_MARGIN_SECONDS = 5 * 60;
+/**
+ * Never less than this: expiries come in whole seconds (`expires_in`, the token's `exp`), so the
+ * app's estimate can run up to a second past the API's, plus the call's own latency.
+ */
+const MIN_REFRESH_MARGIN_MS = 2_000;
 const OPENID_SCOPES = new Set(['openid', 'profile', 'email', 'offline_access']);
 
 /** The scopes as compared: API scopes only, lower-cased, sorted, without repeats. */
@@ -52,10 +57,17 @@ export function findUsable(
   });
 }
 
-/** When a token is due for refresh: 5 minutes before expiry, or a tenth of its life if shorter. */
+/**
+ * When a token is due for refresh: 5 minutes before expiry, or a tenth of its life if shorter,
+ * but at least 2 seconds before.
+ */
 export function refreshAtMs(token: CachedAccessToken): number {
   const lifetimeMs = token.expiresAtMs - token.issuedAtMs;
-  return token.expiresAtMs - Math.min(REFRESH_MARGIN_SECONDS * 1000, lifetimeMs / 10);
+  const marginMs = Math.max(
+    MIN_REFRESH_MARGIN_MS,
+    Math.min(REFRESH_MARGIN_SECONDS * 1000, lifetimeMs / 10),
+  );
+  return token.expiresAtMs - marginMs;
 }
 
 /** The cache after a token response: a rotated refresh token replaces the old one. */
