@@ -12,6 +12,7 @@ export const routes = {
   hello: 'hello',
   profile: 'profile',
   demo: 'demo',
+  admin: 'admin',
 } as const;
 
 /** `/api/<route>`: the path a browser sees. */

@@ -57,6 +57,12 @@ export const REASONS = {
     advice:
       'You signed in with an account from a tenant this app does not accept. Sign in with another account.',
   },
+  forbidden: {
+    status: 403,
+    title: 'You do not have access to this',
+    advice:
+      'You are signed in, but this needs an app role, a group membership or a permission you do not hold (named below). Ask an administrator of this app to assign it to you, then sign in again; or sign in with another account that has it.',
+  },
   storage_unavailable: {
     status: 503,
     title: 'Sign-in is temporarily unavailable',

@@ -5,6 +5,7 @@ import type {
   InvocationContext,
 } from '@azure/functions';
 import type { AccessToken } from '../auth/accessTokens';
+import { checkRequirements, grantsOfSession, type Requirements } from '../auth/authorization';
 import type { CurrentUser } from '../auth/results';
 import { getCurrentUser } from '../auth/sessions';
 import { authContext } from '../composition';
@@ -42,7 +43,7 @@ export type AuthenticatedHandler = (
   user: SignedInUser,
 ) => Promise<HttpResponseInit>;
 
-export interface RequireUserOptions {
+export interface RequireUserOptions extends Requirements {
   /** A ready access token for an API, e.g. `{ scopes: ['User.Read'] }` for Microsoft Graph. */
   accessToken?: { scopes: readonly string[] };
 }
@@ -50,6 +51,8 @@ export interface RequireUserOptions {
 /**
  * Wraps a handler so it only runs for a signed-in user. Anonymous requests get 401 JSON when
  * they prefer JSON (APIs, fetch), otherwise a redirect to sign in and come back here. With
+ * `roles`, `groups` or `scopes` (see Requirements), a user who lacks them gets `forbidden`
+ * (403, a page naming what is missing, or JSON), never a redirect to sign in. With
  * `accessToken`, the handler also gets a token for those scopes; when the user must consent or
  * sign in again first (here or in getAccessToken inside the handler), a browser is sent to sign
  * in and back, an API caller gets 401 JSON with the reason code.
@@ -70,6 +73,7 @@ export function requireUser(
     try {
       user = await getUser(request, context);
       if (!user) return anonymous(request);
+      checkRequirements(grantsOfSession(user.user), options);
       const accessToken = options.accessToken
         ? await getAccessToken(request, context, { scopes: options.accessToken.scopes })
         : undefined;

@@ -1,0 +1,26 @@
+import { HTML_PAGE, NO_STORE, prefersJson } from './http';
+import { escapeHtml, page } from './pages';
+import { requireUser } from './requireUser';
+
+/** The app role the demo's Admin-only function requires (declared in infra/app/entra.bicep). */
+export const ADMIN_ROLE = 'Admin';
+
+/**
+ * GET /api/admin: an example of a function for one app role. A signed-in user without the role
+ * gets `forbidden` (403) from requireUser; the handler runs only for Admins.
+ */
+export const admin = requireUser({ roles: [ADMIN_ROLE] }, async (request, _context, { user }) => {
+  const who = user.name ?? user.preferred_username ?? user.oid;
+  if (prefersJson(request)) {
+    return { status: 200, headers: { ...NO_STORE }, jsonBody: { admin: true, user: who } };
+  }
+  return {
+    status: 200,
+    headers: { ...HTML_PAGE },
+    body: page(
+      'Admin',
+      `<div class="card"><h1 id="admin-greeting">Admin area: welcome, ${escapeHtml(who)}</h1>
+<p>This function is protected with <code>requireUser({ roles: ['${ADMIN_ROLE}'] })</code>.</p></div>`,
+    ),
+  };
+});
