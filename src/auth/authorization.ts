@@ -1,35 +1,78 @@
 import type { UserClaims } from '../ports/AuthStore';
+import type { BearerCaller } from './bearerTokens';
 import { AuthError } from './errors';
 
 /**
  * What a function requires of its caller. Within one kind, any listed value is enough (as
- * `[Authorize(Roles = "A,B")]`); every kind given must be met.
- * - `roles`: app roles (the `roles` claim: assigned to users, or granted to daemons).
+ * `[Authorize(Roles = "A,B")]`); every kind that applies to the caller must be met.
+ * - `roles`: the user's app roles (the `roles` claim), for browser sessions and user tokens.
  * - `groups`: group object ids (the `groups` claim, or resolved through Graph on overage).
- * - `scopes`: delegated permissions of this app's API (the `scp` claim of a bearer token).
+ * - `scopes`: delegated scopes of this app's API (`scp`): a user's bearer token is accepted only
+ *   by a function that lists them (Entra's rule for APIs: check scp or roles).
+ * - `appRoles`: app permissions of a daemon's app-only token (its `roles`): such a token is
+ *   accepted only by a function that lists them; it has no user, so `roles`/`groups` do not apply.
  */
 export interface Requirements {
   roles?: readonly string[];
   groups?: readonly string[];
   scopes?: readonly string[];
+  appRoles?: readonly string[];
 }
 
 /** What the caller holds, from a session or a validated access token. */
 export interface Grants {
+  caller: 'session' | 'delegated' | 'app';
   roles: readonly string[];
   groups: readonly string[];
-  /** Delegated scopes of a bearer token; undefined for a browser session (no token to scope). */
-  scopes?: readonly string[];
+  scopes: readonly string[];
   /** The groups claim was replaced by Entra's overage marker and is not known here. */
   groupsUnknown?: boolean;
 }
 
 export function grantsOfSession(user: UserClaims): Grants {
-  return { roles: user.roles, groups: user.groups, groupsUnknown: user.groupsOverage === true };
+  return {
+    caller: 'session',
+    roles: user.roles,
+    groups: user.groups,
+    scopes: [],
+    groupsUnknown: user.groupsOverage === true,
+  };
+}
+
+export function grantsOfBearer(caller: BearerCaller): Grants {
+  return {
+    caller: caller.kind,
+    roles: caller.user.roles,
+    groups: caller.user.groups,
+    scopes: caller.scopes,
+  };
 }
 
 /** Throws `forbidden` naming the first requirement not met and how to obtain it. */
 export function checkRequirements(grants: Grants, required: Requirements): void {
+  if (grants.caller === 'app') {
+    const appRoles = required.appRoles ?? [];
+    if (appRoles.length === 0) {
+      throw forbidden('This function does not accept app-only (daemon) tokens.');
+    }
+    if (!appRoles.some((r) => grants.roles.includes(r))) {
+      throw forbidden(
+        `This needs the application permission ${oneOf(appRoles)}; the token has ${listOrNone(grants.roles)}. An administrator grants it to the calling app (API permissions > Add a permission > My APIs > Application permissions, then Grant admin consent).`,
+      );
+    }
+    return;
+  }
+  if (grants.caller === 'delegated') {
+    const scopes = required.scopes ?? [];
+    if (scopes.length === 0) {
+      throw forbidden('This function does not accept bearer tokens of users (it lists no scopes).');
+    }
+    if (!scopes.some((s) => grants.scopes.includes(s))) {
+      throw forbidden(
+        `This needs the delegated scope ${oneOf(scopes)}; the token has ${listOrNone(grants.scopes)}. Request a token for that scope of this app's API (api://<client id>/<scope>).`,
+      );
+    }
+  }
   const roles = required.roles ?? [];
   if (roles.length > 0 && !roles.some((r) => grants.roles.includes(r))) {
     throw forbidden(
@@ -44,13 +87,11 @@ export function checkRequirements(grants: Grants, required: Requirements): void 
         : `This needs membership of the group ${oneOf(groups)}. Ask an administrator to add you to it, then sign in again.`,
     );
   }
-  const scopes = required.scopes ?? [];
-  // A browser session has no token whose scopes could be checked: scopes are for bearer callers.
-  if (scopes.length > 0 && grants.scopes && !scopes.some((s) => grants.scopes?.includes(s))) {
-    throw forbidden(
-      `This needs the delegated scope ${oneOf(scopes)}; the token has ${listOrNone(grants.scopes)}. Request a token for that scope of this app's API.`,
-    );
-  }
+}
+
+/** Whether a function takes bearer tokens at all: it names what such a token must carry. */
+export function acceptsBearer(required: Requirements): boolean {
+  return Boolean(required.scopes?.length || required.appRoles?.length);
 }
 
 function forbidden(details: string): AuthError {

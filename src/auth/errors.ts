@@ -57,6 +57,12 @@ export const REASONS = {
     advice:
       'You signed in with an account from a tenant this app does not accept. Sign in with another account.',
   },
+  invalid_access_token: {
+    status: 401,
+    title: 'The access token was not accepted',
+    advice:
+      "The bearer token sent to this API failed validation: signature, issuer, audience (this app's client id or app ID URI), lifetime, or it is not an access token for this API (an ID token, or a token for another app). Request a new access token for this API and call again.",
+  },
   forbidden: {
     status: 403,
     title: 'You do not have access to this',

@@ -34,7 +34,7 @@ describe('app roles', () => {
       headers: { accept: 'application/json' },
     });
     expect(json.status).toBe(200);
-    expect(json.json()).toEqual({ admin: true, user: 'Adele Vance' });
+    expect(json.json()).toEqual({ admin: true, user: 'Adele Vance', caller: 'session' });
   });
 
   it('when a Reader opens it, then forbidden 403: a page naming the missing role and how to get it, never a redirect to sign in', async () => {

@@ -1,7 +1,9 @@
 import { checkRequirements, type Grants } from '../../../src/auth/authorization';
 import { AuthError } from '../../../src/auth/errors';
 
-const reader: Grants = { roles: ['Reader'], groups: ['g1'] };
+const reader: Grants = { caller: 'session', roles: ['Reader'], groups: ['g1'], scopes: [] };
+const token: Grants = { ...reader, caller: 'delegated', scopes: ['Orders.Read'] };
+const daemon: Grants = { caller: 'app', roles: ['Orders.Read.All'], groups: [], scopes: [] };
 
 function denial(grants: Grants, required: Parameters<typeof checkRequirements>[1]): AuthError {
   try {
@@ -17,9 +19,8 @@ describe('checkRequirements', () => {
     expect(() => checkRequirements(reader, {})).not.toThrow();
     expect(() => checkRequirements(reader, { roles: ['Admin', 'Reader'] })).not.toThrow();
     expect(() => checkRequirements(reader, { groups: ['g1'] })).not.toThrow();
-    expect(() =>
-      checkRequirements({ ...reader, scopes: ['Orders.Read'] }, { scopes: ['Orders.Read'] }),
-    ).not.toThrow();
+    expect(() => checkRequirements(token, { scopes: ['Orders.Read'] })).not.toThrow();
+    expect(() => checkRequirements(daemon, { appRoles: ['Orders.Read.All'] })).not.toThrow();
   });
 
   it('refuses a missing role with forbidden 403 naming the role, what the user has and how to get it', () => {
@@ -43,10 +44,26 @@ describe('checkRequirements', () => {
     expect(denial(reader, { roles: ['Reader'], groups: ['g9'] }).code).toBe('forbidden');
   });
 
-  it('checks scopes on a token, and not on a browser session (which has no token scopes)', () => {
-    expect(denial({ ...reader, scopes: ['Other'] }, { scopes: ['Orders.Read'] }).details).toContain(
-      '"Orders.Read"',
+  it('checks scopes on a user token, and not on a browser session (which has no token scopes)', () => {
+    expect(denial({ ...token, scopes: ['Other'] }, { scopes: ['Orders.Read'] }).details).toContain(
+      'the token has "Other"',
     );
     expect(() => checkRequirements(reader, { scopes: ['Orders.Read'] })).not.toThrow();
+    // A user token still needs the user's role when one is required.
+    expect(denial(token, { scopes: ['Orders.Read'], roles: ['Admin'] }).details).toContain(
+      '"Admin"',
+    );
+  });
+
+  it('takes bearer tokens only where the function names what they must carry', () => {
+    expect(denial(token, { roles: ['Reader'] }).details).toMatch(/lists no scopes/);
+    expect(denial(daemon, { scopes: ['Orders.Read'] }).details).toMatch(/app-only/);
+    expect(denial(daemon, { appRoles: ['Other.All'] }).details).toContain(
+      'application permission "Other.All"',
+    );
+  });
+
+  it('does not let a daemon in through the user roles requirement', () => {
+    expect(denial({ ...daemon, roles: ['Admin'] }, { roles: ['Admin'] }).code).toBe('forbidden');
   });
 });
