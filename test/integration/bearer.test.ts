@@ -1,4 +1,8 @@
+import { execFile } from 'node:child_process';
+import { promisify } from 'node:util';
 import { daemonAccessToken } from '../../dev/apiTokens';
+import { PROJECT_ROOT } from '../../dev/processes';
+import { TEST_CERT_DIR } from '../support/emulatorProcess';
 import { browserPool, USERS } from '../support/signInSteps';
 import { startStack, type Stack } from '../support/stack';
 import { userTokenResponse } from '../support/userApiToken';
@@ -151,4 +155,25 @@ describe('bearer tokens', () => {
     expect(answer.status).toBe(403);
     expect(answer.body.message).toContain('"Admin"; you have "Reader"');
   });
+
+  it('npm run api-call (scripts/apiCall.ts): the daemon gets a token from the emulator and calls the Admin-only function', async () => {
+    const { stdout } = await promisify(execFile)(
+      process.execPath,
+      ['--import', 'tsx', 'scripts/apiCall.ts'],
+      {
+        cwd: PROJECT_ROOT,
+        env: {
+          ...process.env,
+          APP_ORIGIN: stack.appOrigin,
+          EMULATOR_PORT: String(stack.emulator.port),
+          EMULATOR_CERT_DIR: TEST_CERT_DIR,
+          EMULATOR_DAEMON_CLIENT_SECRET: stack.emulator.daemon.clientSecret,
+        },
+      },
+    );
+    expect(stdout).toContain('with the bearer token: 200 {"admin":true');
+    expect(stdout).toContain('without a token: 401');
+    expect(stdout).toContain('WWW-Authenticate: Bearer');
+    expect(stdout).not.toMatch(/eyJ[A-Za-z0-9_-]+\./);
+  }, 60_000);
 });
