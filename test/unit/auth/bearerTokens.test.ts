@@ -11,11 +11,11 @@ const TEMPLATE = 'https://login.example/{tenantid}/v2.0';
 const now = new Date();
 
 let keys: ReturnType<typeof createLocalJWKSet>;
-let privateKey: CryptoKey;
+let privateKey: Awaited<ReturnType<typeof generateKeyPair>>['privateKey'];
 
 beforeAll(async () => {
   const pair = await generateKeyPair('RS256');
-  privateKey = pair.privateKey as CryptoKey;
+  privateKey = pair.privateKey;
   keys = createLocalJWKSet({ keys: [{ ...(await exportJWK(pair.publicKey)), kid: 'k1' }] });
 });
 
