@@ -13,6 +13,7 @@ export const routes = {
   profile: 'profile',
   demo: 'demo',
   health: 'health',
+  admin: 'admin',
 } as const;
 
 /** `/api/<route>`: the path a browser sees. */

@@ -45,6 +45,14 @@ export interface TokenCounts {
   total: number;
 }
 
+/** A daemon's registration: a confidential client granted application permissions (app roles). */
+export interface EmulatorDaemon {
+  clientId: string;
+  clientSecret: string;
+  /** Application permissions granted on the app's API (`api://<client id>`), with admin consent. */
+  appRoles: string[];
+}
+
 interface UserView {
   oid: string;
   name: string;
@@ -75,6 +83,9 @@ export class ApiTokens {
       signingKey: JsonWebKey & { kid: string };
       users: ReadonlyMap<string, UserView>;
       accessTokenSeconds: number;
+      /** The app's client id, whose API (`api://<client id>`) daemons call. */
+      apiClientId: string;
+      daemons: readonly EmulatorDaemon[];
     },
   ) {
     const { d: _d, p: _p, q: _q, dp: _dp, dq: _dq, qi: _qi, ...publicJwk } = options.signingKey;
@@ -124,7 +135,10 @@ export class ApiTokens {
     const scope = form.get('scope');
     if (scope !== null) {
       const all = scope.split(' ').filter(Boolean);
-      const parsed = parseResourceScopes(all, form.get('client_id') ?? clientId);
+      // A daemon asks for the app's API by its URI: resolve scopes against the app, not the daemon.
+      const resolvingClient =
+        grantType === 'client_credentials' ? clientId : (form.get('client_id') ?? clientId);
+      const parsed = parseResourceScopes(all, resolvingClient);
       if ('problem' in parsed) info.problem = parsed.problem;
       else info.resource = parsed.resource;
       form.set('scope', all.filter((s) => OIDC_SCOPES.has(s)).join(' '));
@@ -251,6 +265,81 @@ export class ApiTokens {
     }
   }
 
+  /**
+   * The client credentials grant as Entra answers it: `scope` must be `<resource>/.default`; the
+   * app-only token carries the application permissions granted on that resource in `roles`,
+   * `idtyp: app`, and `sub` = `oid` = the daemon's service principal; no `scp`, no user.
+   * @see https://learn.microsoft.com/entra/identity-platform/v2-oauth2-client-creds-grant-flow
+   */
+  async clientCredentials(
+    form: URLSearchParams,
+    info: TokenRequestInfo,
+  ): Promise<{ status: number; body: Record<string, unknown> }> {
+    const daemon = this.options.daemons.find((d) => d.clientId === form.get('client_id'));
+    if (!daemon || form.get('client_secret') !== daemon.clientSecret) {
+      return {
+        status: 401,
+        body: {
+          error: 'invalid_client',
+          error_description: 'AADSTS7000215: Invalid client secret provided.',
+        },
+      };
+    }
+    if (info.problem) return { status: 400, body: { ...info.problem } };
+    const resource = info.resource;
+    if (!resource || resource.scopes.join(' ') !== '.default') {
+      return {
+        status: 400,
+        body: {
+          error: 'invalid_scope',
+          error_description:
+            'AADSTS1002012: The provided value for scope is not valid. Client credential flows must have a scope value with /.default suffixed to the resource identifier (application ID URI).',
+        },
+      };
+    }
+    const ownApi = resource.audience === this.options.apiClientId;
+    const lifetime = this.options.accessTokenSeconds;
+    // The daemon's service principal: a stable id derived from its client id.
+    const principal = stableGuid(`sp\n${daemon.clientId}`);
+    const accessToken = await this.sign(
+      {
+        aud: resource.audience,
+        azp: daemon.clientId,
+        azpacr: '1',
+        oid: principal,
+        sub: principal,
+        tid: this.options.tenantId,
+        idtyp: 'app',
+        ...(ownApi && daemon.appRoles.length ? { roles: daemon.appRoles } : {}),
+        ver: '2.0',
+        uti: randomUUID(),
+      },
+      lifetime,
+    );
+    return {
+      status: 200,
+      body: {
+        token_type: 'Bearer',
+        expires_in: lifetime,
+        ext_expires_in: lifetime,
+        access_token: accessToken,
+      },
+    };
+  }
+
+  /**
+   * Test switch: a token signed with the emulator's key and issuer, with the claims given
+   * (`exp` relative to now), to present tokens Entra would issue in shapes the flows here do
+   * not produce: expired ones, ID tokens, tokens of other tenants.
+   */
+  mint(claims: Record<string, unknown>, lifetimeSeconds: number, issuer?: string): Promise<string> {
+    return this.sign(
+      { tid: this.options.tenantId, ver: '2.0', ...claims },
+      lifetimeSeconds,
+      issuer,
+    );
+  }
+
   /** The revoke switch: every refresh token the user holds stops working (AADSTS50173). */
   revokeRefreshTokens(accountId: string): number {
     const issued = this.refreshTokens.get(accountId) ?? new Set<string>();
@@ -286,13 +375,19 @@ export class ApiTokens {
     return payload;
   }
 
-  private async sign(claims: Record<string, unknown>, lifetimeSeconds: number): Promise<string> {
+  private async sign(
+    claims: Record<string, unknown>,
+    lifetimeSeconds: number,
+    issuer = this.options.issuer,
+  ): Promise<string> {
     const now = Math.floor(Date.now() / 1000);
+    // A negative lifetime (mint) makes a token that expired that long ago, issued before that.
+    const issuedAt = lifetimeSeconds < 0 ? now + lifetimeSeconds - 60 : now;
     return new SignJWT(claims)
       .setProtectedHeader({ alg: 'RS256', kid: this.options.signingKey.kid, typ: 'JWT' })
-      .setIssuer(this.options.issuer)
-      .setIssuedAt(now)
-      .setNotBefore(now)
+      .setIssuer(issuer)
+      .setIssuedAt(issuedAt)
+      .setNotBefore(issuedAt)
       .setExpirationTime(now + lifetimeSeconds)
       .sign(await this.privateKey);
   }
@@ -303,6 +398,12 @@ export class ApiTokens {
     if (!granted) this.consents.set(key, (granted = new Map()));
     return granted;
   }
+}
+
+/** A GUID-shaped id that is the same for the same input (service principal ids). */
+function stableGuid(input: string): string {
+  const hex = createHash('sha256').update(input).digest('hex');
+  return `${hex.slice(0, 8)}-${hex.slice(8, 12)}-4${hex.slice(13, 16)}-8${hex.slice(17, 20)}-${hex.slice(20, 32)}`;
 }
 
 /** The token request again, with the body oidc-provider should read (same socket and headers). */

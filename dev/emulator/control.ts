@@ -11,6 +11,7 @@ import { sendJson } from './graph';
  * | `POST /_emulator/token-requests/reset`         | counts back to zero                              |
  * | `POST /_emulator/users/<username or oid>/revoke` | the user's refresh tokens stop working (AADSTS50173), CAE challenges their tokens at Graph |
  * | `GET` / `POST /_emulator/settings`             | read / set `{ "accessTokenSeconds": n }`         |
+ * | `POST /_emulator/tokens/mint`                  | `{ claims, lifetimeSeconds, issuer? }`: a token signed with the emulator's key (expired, ID-token shaped, another tenant's) |
  */
 
 export const CONTROL_PREFIX = '/_emulator/';
@@ -53,6 +54,24 @@ export async function handleControl(
       return sendJson(res, 400, { error: (error as Error).message });
     }
     return sendJson(res, 200, { accessTokenSeconds: tokens.accessTokenSeconds });
+  }
+  if (path === 'tokens/mint' && req.method === 'POST') {
+    try {
+      const body = JSON.parse(await readBody(req)) as {
+        claims?: Record<string, unknown>;
+        lifetimeSeconds?: unknown;
+        issuer?: unknown;
+      };
+      const issuer = typeof body.issuer === 'string' ? body.issuer : undefined;
+      const token = await tokens.mint(
+        body.claims ?? {},
+        Number(body.lifetimeSeconds ?? 600),
+        issuer,
+      );
+      return sendJson(res, 200, { token });
+    } catch (error) {
+      return sendJson(res, 400, { error: (error as Error).message });
+    }
   }
   sendJson(res, 404, { error: `unknown emulator control ${req.method} ${url.pathname}` });
 }

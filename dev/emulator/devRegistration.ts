@@ -13,14 +13,20 @@ export const DEV_TENANT_ID = '00000000-0000-4000-8000-00000000da7a';
 /** Fixed client id of the local app registration. */
 export const DEV_CLIENT_ID = '11111111-1111-4111-8111-0000000c11e7';
 
+/** Fixed client id of the local daemon (a service calling the app's API on its own). */
+export const DEV_DAEMON_CLIENT_ID = '22222222-2222-4222-8222-0000000da3e0';
+/** The application permission the local daemon is granted on the app's API. */
+export const DEV_DAEMON_APP_ROLES = ['Admin.Read.All'];
+
 const SECRET_FILE = 'client-secret.txt';
+export const DAEMON_SECRET_FILE = 'daemon-secret.txt';
 
 /**
  * Returns the local client secret, generating it on first use (`dir/client-secret.txt`, which
  * the dev scripts also read to configure the app). Never printed.
  */
-export function loadOrCreateDevClientSecret(dir: string): string {
-  const file = path.join(dir, SECRET_FILE);
+export function loadOrCreateDevClientSecret(dir: string, fileName = SECRET_FILE): string {
+  const file = path.join(dir, fileName);
   const existing = readSecret(file);
   if (existing) return existing;
 

@@ -16,6 +16,7 @@ import {
   DEFAULT_ACCESS_TOKEN_SECONDS,
   replayRequest,
   type TokenRequestInfo,
+  type EmulatorDaemon,
 } from './apiTokens';
 import { ensureDevCertificate } from './certificate';
 import { CONTROL_PREFIX, handleControl } from './control';
@@ -60,6 +61,8 @@ export interface EmulatorOptions {
   clients: EmulatorClient[];
   /** Defaults to dev/emulator/users.json. */
   users?: TestUser[];
+  /** Daemons that get app-only tokens for the first client's API (client credentials). */
+  daemons?: EmulatorDaemon[];
   /** Where the TLS certificate lives (see ensureDevCertificate). */
   certDir: string;
   /**
@@ -141,6 +144,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     signingKey: tokenSigningKey,
     users: usersByOid,
     accessTokenSeconds: options.accessTokenSeconds ?? DEFAULT_ACCESS_TOKEN_SECONDS,
+    apiClientId: clients[0]?.clientId ?? '',
+    daemons: options.daemons ?? [],
   });
   const tokenRequests = new WeakMap<IncomingMessage, TokenRequestInfo>();
   const sessionCookie: CookieOptions = {
@@ -319,6 +324,12 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       // Resource scopes are the emulator's business, not oidc-provider's: see ApiTokens.
       apiTokens.prepareTokenRequest(req, clients[0]?.clientId ?? '').then(
         ({ info, form }) => {
+          if (info.grantType === 'client_credentials') {
+            return void apiTokens.clientCredentials(new URLSearchParams(form), info).then(
+              ({ status, body }) => sendJsonBody(res, status, body),
+              () => void res.writeHead(500).end(),
+            );
+          }
           const replay: IncomingMessage & { originalUrl?: string } = replayRequest(req, form);
           tokenRequests.set(replay, info);
           replay.originalUrl = rawUrl;
@@ -680,6 +691,14 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
     chunks.push(chunk);
   }
   return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+}
+
+function sendJsonBody(res: ServerResponse, status: number, body: object): void {
+  res.writeHead(status, {
+    'content-type': 'application/json; charset=utf-8',
+    'cache-control': 'no-store',
+  });
+  res.end(JSON.stringify(body));
 }
 
 function sendHtml(res: ServerResponse, status: number, html: string): void {

@@ -1,6 +1,13 @@
 import path from 'node:path';
 import { PROJECT_ROOT } from '../processes';
-import { DEV_CLIENT_ID, DEV_TENANT_ID, loadOrCreateDevClientSecret } from './devRegistration';
+import {
+  DAEMON_SECRET_FILE,
+  DEV_CLIENT_ID,
+  DEV_DAEMON_APP_ROLES,
+  DEV_DAEMON_CLIENT_ID,
+  DEV_TENANT_ID,
+  loadOrCreateDevClientSecret,
+} from './devRegistration';
 import { assertDevelopmentOnly, startEmulator } from './emulator';
 import { publicOriginFromEnv, usersFromEnv } from './testHooks';
 
@@ -61,6 +68,15 @@ async function main(): Promise<void> {
           env.EMULATOR_POST_LOGOUT_REDIRECT_URIS,
           'http://localhost:7071/',
         ),
+      },
+    ],
+    daemons: [
+      {
+        clientId: env.EMULATOR_DAEMON_CLIENT_ID || DEV_DAEMON_CLIENT_ID,
+        clientSecret:
+          env.EMULATOR_DAEMON_CLIENT_SECRET ||
+          loadOrCreateDevClientSecret(certDir, DAEMON_SECRET_FILE),
+        appRoles: DEV_DAEMON_APP_ROLES,
       },
     ],
     log: env.EMULATOR_VERBOSE === '1' ? (line) => console.log(line) : undefined,

@@ -36,6 +36,38 @@ var graphDelegatedPermissionIds = {
   'User.Read': 'e1fe6dd8-ba31-4d61-89e7-88639da4683d'
 }
 
+// Who may do what (src/functions/admin.ts, src/auth/authorization.ts). App roles for users (Admin, Reader:
+// assigned in Enterprise applications, DEPLOY.md) and one for daemons (Admin.Read.All: an application
+// permission granted with admin consent); one delegated scope for users' bearer tokens. Ids are fixed
+// per registration so redeploys keep them.
+var appRoles = [
+  {
+    value: 'Admin'
+    displayName: 'Admin'
+    description: 'Administrators of the app: may open the Admin-only functions.'
+    allowedMemberTypes: [
+      'User'
+    ]
+  }
+  {
+    value: 'Reader'
+    displayName: 'Reader'
+    description: 'Readers: signed-in users with read access.'
+    allowedMemberTypes: [
+      'User'
+    ]
+  }
+  {
+    value: 'Admin.Read.All'
+    displayName: 'Read admin data as an app'
+    description: 'Daemons (client credentials) may call the Admin-only API without a user.'
+    allowedMemberTypes: [
+      'Application'
+    ]
+  }
+]
+var apiScope = 'access_as_user'
+
 // The identity running the deployment becomes an owner of what it creates. The Graph extension does not do
 // that itself (msgraph-bicep-types issue 154), so a pipeline that holds only Application.ReadWrite.OwnedBy
 // could create the registration once and then get 403 on every redeploy. 'append' (the default) keeps owners
@@ -57,6 +89,41 @@ resource app 'Microsoft.Graph/applications@v1.0' = {
   displayName: displayName
   signInAudience: signInAudience
   owners: deployerOwns
+  // The groups claim the app reads for requireUser({ groups }); past 200 groups Entra sends the overage marker.
+  groupMembershipClaims: 'SecurityGroup'
+  appRoles: map(appRoles, role => {
+    id: guid(uniqueName, 'appRole', role.value)
+    value: role.value
+    displayName: role.displayName
+    description: role.description
+    allowedMemberTypes: role.allowedMemberTypes
+    isEnabled: true
+  })
+  api: {
+    // v2.0 access tokens: aud is the client id, iss the tenant's v2.0 issuer (src/auth/bearerTokens.ts).
+    requestedAccessTokenVersion: 2
+    oauth2PermissionScopes: [
+      {
+        id: guid(uniqueName, 'scope', apiScope)
+        value: apiScope
+        type: 'User'
+        isEnabled: true
+        adminConsentDisplayName: 'Call the app\'s API as the signed-in user'
+        adminConsentDescription: 'Lets a client app call this app\'s functions as the signed-in user.'
+        userConsentDisplayName: 'Call the app\'s API as you'
+        userConsentDescription: 'Lets a client app call this app\'s functions as you.'
+      }
+    ]
+  }
+  // idtyp tells app-only access tokens (daemons) from users' tokens.
+  optionalClaims: {
+    accessToken: [
+      {
+        name: 'idtyp'
+        essential: false
+      }
+    ]
+  }
   web: {
     redirectUris: redirectUris
     // Authorization code flow with PKCE only: no tokens from the authorize endpoint.

@@ -57,6 +57,18 @@ export const REASONS = {
     advice:
       'You signed in with an account from a tenant this app does not accept. Sign in with another account.',
   },
+  invalid_access_token: {
+    status: 401,
+    title: 'The access token was not accepted',
+    advice:
+      "The bearer token sent to this API failed validation: signature, issuer, audience (this app's client id or app ID URI), lifetime, or it is not an access token for this API (an ID token, or a token for another app). Request a new access token for this API and call again.",
+  },
+  forbidden: {
+    status: 403,
+    title: 'You do not have access to this',
+    advice:
+      'You are signed in, but this needs an app role, a group membership or a permission you do not hold (named below). Ask an administrator of this app to assign it to you, then sign in again; or sign in with another account that has it.',
+  },
   storage_unavailable: {
     status: 503,
     title: 'Sign-in is temporarily unavailable',

@@ -1,5 +1,6 @@
 import type { HttpHandler, HttpMethod, TimerHandler } from '@azure/functions';
 import { routes } from '../routes';
+import { admin } from './admin';
 import { callback } from './callback';
 import { CLEANUP_SCHEDULE, cleanup } from './cleanup';
 import { demo } from './demo';
@@ -58,5 +59,6 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
   http('profile', routes.profile, ['GET'], profile),
   http('demo', routes.demo, ['GET'], demo),
   http('health', routes.health, ['GET'], health),
+  http('admin', routes.admin, ['GET'], admin),
   { kind: 'timer', name: 'authCleanup', schedule: CLEANUP_SCHEDULE, handler: cleanup },
 ];

@@ -8,6 +8,7 @@ const LOGIN = `${routePath(routes.login)}?returnTo=${encodeURIComponent(routePat
 const LOGOUT = routePath(routes.logout);
 const HELLO = routePath(routes.hello);
 const PROFILE = routePath(routes.profile);
+const ADMIN = routePath(routes.admin);
 
 /**
  * GET /api/demo: what a newcomer sees first. Uses only the public endpoints: it asks
@@ -28,6 +29,7 @@ export async function demo(): Promise<HttpResponseInit> {
   <div id="signed-in" hidden>
     <dl id="claims"></dl>
     <p class="muted">Session ends <span id="expires"></span> unless used. Try the protected function <a href="${HELLO}">${HELLO}</a>, or <a id="profile-link" href="${PROFILE}">your profile from Microsoft Graph</a> (called with your access token, which stays on the server).</p>
+    <p class="muted">Admins only: <a id="admin-link" href="${ADMIN}">${ADMIN}</a> (the app role <code>Admin</code>; other users get <code>forbidden</code>).</p>
     <form method="post" action="${LOGOUT}"><button type="submit" id="sign-out" class="secondary">Sign out</button></form>
   </div>
   <div id="signed-out" hidden>

@@ -5,6 +5,15 @@ import type {
   InvocationContext,
 } from '@azure/functions';
 import type { AccessToken } from '../auth/accessTokens';
+import {
+  acceptsBearer,
+  checkRequirements,
+  grantsOfBearer,
+  grantsOfSession,
+  type Requirements,
+} from '../auth/authorization';
+import { bearerTokenOf, type BearerCaller } from '../auth/bearerTokens';
+import { AuthError } from '../auth/errors';
 import type { CurrentUser } from '../auth/results';
 import { getCurrentUser } from '../auth/sessions';
 import { authContext } from '../composition';
@@ -18,6 +27,7 @@ import {
   requestCookies,
   requestUrl,
 } from './http';
+import { BEARER_CHALLENGE, bearerCaller, bearerFailureResponse } from './bearer';
 import { getAccessToken, tokenFailureResponse } from './tokens';
 
 /**
@@ -34,6 +44,11 @@ export async function getUser(
 /** The signed-in user, and the access token when requireUser was asked for one. */
 export interface SignedInUser extends CurrentUser {
   accessToken?: AccessToken;
+  /**
+   * Set when the caller sent a bearer token instead of a session cookie: a user's delegated
+   * token, or a daemon's app-only token (then `user.oid` is the calling app's, with no name).
+   */
+  bearer?: Pick<BearerCaller, 'kind' | 'scopes' | 'clientAppId'>;
 }
 
 export type AuthenticatedHandler = (
@@ -42,7 +57,7 @@ export type AuthenticatedHandler = (
   user: SignedInUser,
 ) => Promise<HttpResponseInit>;
 
-export interface RequireUserOptions {
+export interface RequireUserOptions extends Requirements {
   /** A ready access token for an API, e.g. `{ scopes: ['User.Read'] }` for Microsoft Graph. */
   accessToken?: { scopes: readonly string[] };
 }
@@ -50,6 +65,8 @@ export interface RequireUserOptions {
 /**
  * Wraps a handler so it only runs for a signed-in user. Anonymous requests get 401 JSON when
  * they prefer JSON (APIs, fetch), otherwise a redirect to sign in and come back here. With
+ * `roles`, `groups` or `scopes` (see Requirements), a user who lacks them gets `forbidden`
+ * (403, a page naming what is missing, or JSON), never a redirect to sign in. With
  * `accessToken`, the handler also gets a token for those scopes; when the user must consent or
  * sign in again first (here or in getAccessToken inside the handler), a browser is sent to sign
  * in and back, an API caller gets 401 JSON with the reason code.
@@ -66,10 +83,15 @@ export function requireUser(
   const options = typeof first === 'function' ? {} : first;
   const handler = typeof first === 'function' ? first : (second as AuthenticatedHandler);
   return async (request, context) => {
+    const authorization = request.headers.get('authorization');
+    if (authorization && /^bearer\b/i.test(authorization)) {
+      return asBearerCaller(authorization, request, context, options, handler);
+    }
     let user: CurrentUser | undefined;
     try {
       user = await getUser(request, context);
-      if (!user) return anonymous(request);
+      if (!user) return anonymous(request, acceptsBearer(options));
+      checkRequirements(grantsOfSession(user.user), options);
       const accessToken = options.accessToken
         ? await getAccessToken(request, context, { scopes: options.accessToken.scopes })
         : undefined;
@@ -82,8 +104,49 @@ export function requireUser(
   };
 }
 
-function anonymous(request: HttpRequest): HttpResponseInit {
-  if (prefersJson(request) || request.method !== 'GET') return notSignedIn();
+/**
+ * A request with `Authorization: Bearer`: no session or cookie involved. Only functions that
+ * name the scopes or app roles a token must carry take one; errors are JSON with RFC 6750's
+ * WWW-Authenticate, never a redirect.
+ */
+async function asBearerCaller(
+  authorization: string,
+  request: HttpRequest,
+  context: InvocationContext,
+  options: RequireUserOptions,
+  handler: AuthenticatedHandler,
+): Promise<HttpResponseInit> {
+  try {
+    const token = bearerTokenOf(authorization);
+    if (!token) throw new AuthError('invalid_access_token', 'malformed Authorization header');
+    const caller = await bearerCaller(token);
+    if (options.accessToken) {
+      // Calling another API as this caller needs on-behalf-of, which this library does not do.
+      throw new AuthError('forbidden', 'bearer caller of a function that calls APIs', {
+        details:
+          'This function calls other APIs as a signed-in browser user and does not accept bearer tokens.',
+      });
+    }
+    checkRequirements(grantsOfBearer(caller), options);
+    const { kind, scopes, clientAppId } = caller;
+    return await handler(request, context, {
+      user: caller.user,
+      signedInAt: caller.issuedAt,
+      expiresAt: caller.expiresAt,
+      bearer: { kind, scopes, clientAppId },
+    });
+  } catch (error) {
+    return bearerFailureResponse(error, context, options.scopes ?? []);
+  }
+}
+
+function anonymous(request: HttpRequest, takesBearer: boolean): HttpResponseInit {
+  if (prefersJson(request) || request.method !== 'GET') {
+    const response = notSignedIn();
+    return takesBearer
+      ? { ...response, headers: { ...response.headers, ...BEARER_CHALLENGE } }
+      : response;
+  }
   const url = requestUrl(request);
   return { status: 302, headers: { Location: loginUrl(url.pathname + url.search), ...NO_STORE } };
 }

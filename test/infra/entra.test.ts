@@ -1,4 +1,5 @@
 import { DEFAULT_SCOPES } from '../../src/config';
+import { ADMIN_ROLE, API_SCOPE, DAEMON_ROLE } from '../../src/functions/admin';
 import { PROFILE_SCOPES } from '../../src/functions/profile';
 import { routePath, routes } from '../../src/routes';
 import type { PlannedDeployment, PlannedResource } from './support/armTemplate';
@@ -116,5 +117,54 @@ describeCompiled('the federated identity credential', () => {
     expect(Object.keys(at(site, 'identity.userAssignedIdentities') as object)).toEqual([
       identity.id,
     ]);
+  });
+});
+
+describeCompiled('who may do what (app roles, the API, groups)', () => {
+  interface AppRole {
+    id: string;
+    value: string;
+    allowedMemberTypes: string[];
+    isEnabled: boolean;
+  }
+  const roles = () => at(app, 'properties.appRoles') as AppRole[];
+
+  it('declares the app roles the code requires: Admin and Reader for users, the daemon role for apps', () => {
+    const byValue = Object.fromEntries(roles().map((r) => [r.value, r.allowedMemberTypes]));
+    expect(byValue).toEqual({
+      [ADMIN_ROLE]: ['User'],
+      Reader: ['User'],
+      [DAEMON_ROLE]: ['Application'],
+    });
+    expect(roles().every((r) => r.isEnabled)).toBe(true);
+  });
+
+  it('gives each role and the scope a distinct GUID that stays the same across deployments', () => {
+    const ids = [
+      ...roles().map((r) => r.id),
+      ...(at(app, 'properties.api.oauth2PermissionScopes') as { id: string }[]).map((s) => s.id),
+    ];
+    expect(
+      ids.every((id) => /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/.test(id)),
+    ).toBe(true);
+    expect(new Set(ids).size).toBe(ids.length);
+    const again = single(plan({ EXTRA_REDIRECT_URIS: '' }), app.type);
+    expect((at(again, 'properties.appRoles') as AppRole[]).map((r) => r.id)).toEqual(
+      roles().map((r) => r.id),
+    );
+  });
+
+  it('exposes the API with the delegated scope users grant, v2.0 access tokens (aud = client id), and idtyp', () => {
+    expect(at(app, 'properties.api.requestedAccessTokenVersion')).toBe(2);
+    expect(at(app, 'properties.api.oauth2PermissionScopes')).toEqual([
+      expect.objectContaining({ value: API_SCOPE, type: 'User', isEnabled: true }),
+    ]);
+    expect(at(app, 'properties.optionalClaims.accessToken')).toEqual([
+      expect.objectContaining({ name: 'idtyp' }),
+    ]);
+  });
+
+  it('asks Entra for the groups claim (security groups)', () => {
+    expect(at(app, 'properties.groupMembershipClaims')).toBe('SecurityGroup');
   });
 });

@@ -1,7 +1,11 @@
 import { randomBytes } from 'node:crypto';
 import path from 'node:path';
 import { ensureDevCertificate } from '../../dev/emulator/certificate';
-import { DEV_CLIENT_ID, DEV_TENANT_ID } from '../../dev/emulator/devRegistration';
+import {
+  DEV_CLIENT_ID,
+  DEV_DAEMON_CLIENT_ID,
+  DEV_TENANT_ID,
+} from '../../dev/emulator/devRegistration';
 import { PROJECT_ROOT, spawnTsReady } from '../../dev/processes';
 
 /** The local Entra ID emulator as a child process on a free port, for integration tests. */
@@ -36,6 +40,8 @@ export interface EmulatorProcess {
   keyPath: string;
   clientId: string;
   clientSecret: string;
+  /** The daemon granted `Admin.Read.All` on the app's API (client credentials). */
+  daemon: { clientId: string; clientSecret: string };
   /** Output so far, for failure messages. */
   output(): string;
   stop(): Promise<void>;
@@ -58,6 +64,7 @@ export async function startEmulatorProcess(
   const { certPath, keyPath } = await ensureDevCertificate(certDir);
   const clientId = options.clientId ?? DEV_CLIENT_ID;
   const clientSecret = options.clientSecret ?? randomBytes(32).toString('base64url');
+  const daemonSecret = randomBytes(32).toString('base64url');
   const tenantId = options.tenantId ?? DEV_TENANT_ID;
 
   const emulator = await spawnTsReady({
@@ -70,6 +77,7 @@ export async function startEmulatorProcess(
       EMULATOR_TENANT_ID: tenantId,
       EMULATOR_CLIENT_ID: clientId,
       EMULATOR_CLIENT_SECRET: clientSecret,
+      EMULATOR_DAEMON_CLIENT_SECRET: daemonSecret,
       EMULATOR_REDIRECT_URIS: options.redirectUris.join(','),
       EMULATOR_POST_LOGOUT_REDIRECT_URIS: options.postLogoutRedirectUris.join(','),
       EMULATOR_CERT_DIR: certDir,
@@ -89,6 +97,7 @@ export async function startEmulatorProcess(
     keyPath,
     clientId,
     clientSecret,
+    daemon: { clientId: DEV_DAEMON_CLIENT_ID, clientSecret: daemonSecret },
     output: () => emulator.output(),
     stop: () => emulator.stop(),
   };
