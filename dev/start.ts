@@ -77,6 +77,8 @@ async function main(): Promise<void> {
 
   try {
     const hostEnv: NodeJS.ProcessEnv = { ...settings, PORT: String(port), AUTH_DEV_HOST: hostKind };
+    // A sign-in without a return URL lands on the demo: nothing is served at / locally.
+    hostEnv.AUTH_DEFAULT_RETURN_TO ??= '/api/demo';
     // Behind the balancer every instance answers for its public origin, not its own port.
     if (instances > 1) hostEnv.AUTH_REDIRECT_URI ??= `${appOrigin}/api/auth/callback`;
 

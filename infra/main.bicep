@@ -212,6 +212,8 @@ module appSettings './app/appSettings.bicep' = {
         AUTH_STORAGE_TABLE_ENDPOINT: storage.outputs.tableEndpoint
         AUTH_REDIRECT_URI: redirectUri
         AUTH_POST_LOGOUT_REDIRECT_URI: postLogoutRedirectUri
+        // A sign-in without a return URL lands on the demo (nothing is served at /).
+        AUTH_DEFAULT_RETURN_TO: demoPath
       },
       allowedTenantSettings
     )

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { FALLBACK_RETURN_TO, resolveReturnTo } from './auth/returnTo';
 import { routePath, routes } from './routes';
 
 /**
@@ -22,6 +23,8 @@ export interface AuthConfig {
   credential: Credential;
   redirectUri: URL;
   postLogoutRedirectUri: URL;
+  /** Where a sign-in without a (valid) returnTo lands: a same-origin path or an allowed URL. */
+  defaultReturnTo: string;
   /** Tenant ids allowed to sign in; empty: the tenant the authority's issuer names. */
   allowedTenants: readonly string[];
   allowedRedirectOrigins: readonly string[];
@@ -50,6 +53,7 @@ export const SETTING_NAMES = [
   'AUTH_MANAGED_IDENTITY_CLIENT_ID',
   'AUTH_REDIRECT_URI',
   'AUTH_POST_LOGOUT_REDIRECT_URI',
+  'AUTH_DEFAULT_RETURN_TO',
   'AUTH_ALLOWED_TENANTS',
   'AUTH_ALLOWED_REDIRECT_ORIGINS',
   'AUTH_SCOPES',
@@ -132,6 +136,7 @@ const settingsSchema = z.object({
   AUTH_MANAGED_IDENTITY_CLIENT_ID: optionalText,
   AUTH_REDIRECT_URI: optionalText.pipe(httpUrl.optional()),
   AUTH_POST_LOGOUT_REDIRECT_URI: optionalText.pipe(httpUrl.optional()),
+  AUTH_DEFAULT_RETURN_TO: optionalText,
   AUTH_ALLOWED_TENANTS: commaList,
   AUTH_ALLOWED_REDIRECT_ORIGINS: commaList,
   AUTH_SCOPES: commaList.transform((s) => s.flatMap((x) => x.split(/\s+/)).filter(Boolean)),
@@ -193,6 +198,18 @@ export function loadConfig(env: Env): AuthConfig {
       );
   }
 
+  // The default landing passes the same check as any returnTo: it can never open a redirect.
+  const defaultLanding = resolveReturnTo(
+    s.AUTH_DEFAULT_RETURN_TO,
+    allowedRedirectOrigins,
+    FALLBACK_RETURN_TO,
+  );
+  if (defaultLanding.rejected) {
+    problems.push(
+      `AUTH_DEFAULT_RETURN_TO must be a same-origin path like /app, or a URL on an origin of AUTH_ALLOWED_REDIRECT_ORIGINS (${defaultLanding.rejected})`,
+    );
+  }
+
   const flowTtlSeconds = s.AUTH_FLOW_TTL_SECONDS ?? 600;
   const sessionIdleSeconds = s.AUTH_SESSION_IDLE_SECONDS ?? 3600;
   const sessionAbsoluteSeconds = s.AUTH_SESSION_ABSOLUTE_SECONDS ?? 28800;
@@ -209,6 +226,7 @@ export function loadConfig(env: Env): AuthConfig {
     credential: credential as Credential,
     redirectUri,
     postLogoutRedirectUri,
+    defaultReturnTo: defaultLanding.returnTo,
     allowedTenants,
     allowedRedirectOrigins,
     scopes: unique([...DEFAULT_SCOPES, ...(s.AUTH_SCOPES ?? [])]),

@@ -14,6 +14,7 @@ export interface AuthContext {
     | 'clientId'
     | 'redirectUri'
     | 'postLogoutRedirectUri'
+    | 'defaultReturnTo'
     | 'allowedTenants'
     | 'allowedRedirectOrigins'
     | 'flowTtlSeconds'

@@ -1,6 +1,6 @@
 /**
  * Where the browser may be sent after sign-in. Only a same-origin relative path, or an absolute
- * URL on an explicitly allowed origin; anything else falls back to "/". Never an open redirect.
+ * URL on an explicitly allowed origin; anything else falls back to the app's default landing (`AUTH_DEFAULT_RETURN_TO`, "/" unless set). Never an open redirect.
  * @see https://datatracker.ietf.org/doc/html/rfc9700#section-4.11 (open redirectors)
  */
 
@@ -21,6 +21,17 @@ export interface ReturnToDecision {
 }
 
 export function resolveReturnTo(
+  requested: string | undefined,
+  allowedOrigins: readonly string[],
+  /** Where a missing or refused value lands: the app's default landing (already checked). */
+  fallback: string = FALLBACK_RETURN_TO,
+): ReturnToDecision {
+  const decision = checkReturnTo(requested, allowedOrigins);
+  const missing = requested === undefined || requested === '';
+  return missing || decision.rejected ? { ...decision, returnTo: fallback } : decision;
+}
+
+function checkReturnTo(
   requested: string | undefined,
   allowedOrigins: readonly string[],
 ): ReturnToDecision {

@@ -91,7 +91,11 @@ export async function startLogin(ctx: AuthContext, request: LoginRequest): Promi
     );
   }
 
-  const { returnTo, rejected } = resolveReturnTo(requestedReturnTo, config.allowedRedirectOrigins);
+  const { returnTo, rejected } = resolveReturnTo(
+    requestedReturnTo,
+    config.allowedRedirectOrigins,
+    config.defaultReturnTo,
+  );
   if (rejected) log.warn(`login: returnTo refused (${forLog(rejected)}); using ${returnTo}`);
 
   const createdAt = clock.now();

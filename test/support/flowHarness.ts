@@ -57,6 +57,7 @@ export async function createHarness(
     clientId: FAKE_CLIENT_ID,
     redirectUri: new URL(`${APP}/api/auth/callback`),
     postLogoutRedirectUri: new URL(`${APP}/`),
+    defaultReturnTo: '/',
     allowedTenants: [FAKE_TENANT],
     allowedRedirectOrigins: [],
     flowTtlSeconds: 600,

@@ -37,6 +37,18 @@ describe('loadConfig', () => {
     expect(config.credential).toEqual({ kind: 'secret', clientSecret: 'secret' });
   });
 
+  it('when AUTH_DEFAULT_RETURN_TO is a same-origin path, then sign-ins without a return URL land there; when it leaves the origin, then it is a problem', () => {
+    expect(loadConfig(minimal).defaultReturnTo).toBe('/');
+    expect(loadConfig({ ...minimal, AUTH_DEFAULT_RETURN_TO: '/api/demo' }).defaultReturnTo).toBe(
+      '/api/demo',
+    );
+    for (const hostile of ['//evil.example', 'https://evil.example/', '/\\evil']) {
+      expect(problemsOf({ ...minimal, AUTH_DEFAULT_RETURN_TO: hostile })).toEqual([
+        expect.stringMatching(/^AUTH_DEFAULT_RETURN_TO must be a same-origin path/),
+      ]);
+    }
+  });
+
   it('when running in Azure, then the redirect URI defaults to https on WEBSITE_HOSTNAME', () => {
     const config = loadConfig({
       ...minimal,

@@ -59,6 +59,18 @@ describe('sign-in flow', () => {
     expect(h.store.unconsumedFlows()).toBe(0);
   });
 
+  it.each([
+    ['no returnTo', ''],
+    ['a refused returnTo', '?returnTo=%2F%2Fevil.example'],
+  ])(
+    'when a sign-in has %s, then it lands on the configured default (AUTH_DEFAULT_RETURN_TO)',
+    async (_, query) => {
+      h = await createHarness({ defaultReturnTo: '/api/demo' });
+      browser = new FakeBrowser(h.clock);
+      expect((await signIn(h, browser, query)).location).toBe(`${APP}/api/demo`);
+    },
+  );
+
   it('when the code is redeemed, then the PKCE verifier, nonce and state of the flow are used', async () => {
     const started = await login(h, browser);
     const query = h.idp.authorize(started.location);
