@@ -1,5 +1,6 @@
 import { TableAuthStore } from '../../src/adapters/tables/TableAuthStore';
 import { FLOW_RETENTION_SECONDS } from '../../src/auth/cookies';
+import { refreshAtMs } from '../../src/auth/tokenCache';
 import type { BrowserClient, ClientResponse } from '../support/browserClient';
 import { browserPool, signIn, USERS } from '../support/signInSteps';
 import { emulatorControl } from '../support/emulatorControl';
@@ -47,7 +48,12 @@ function profile(client: BrowserClient, instance = 0, json = true): Promise<Clie
   return client.request(`${origin}/api/profile`, { headers: json ? JSON_ACCEPT : {} });
 }
 
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+/** Until every access token cached for this browser's session is due for refresh (by the app's rule). */
+async function untilDueForRefresh(client: BrowserClient): Promise<void> {
+  const row = await tokenRowOf(authTable(stack.azurite.connectionString), client, stack.appOrigin);
+  const dueAtMs = Math.max(0, ...(row?.contents?.accessTokens ?? []).map(refreshAtMs));
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, dueAtMs - Date.now())));
+}
 
 describe('access tokens for APIs', () => {
   it('when a user signed in with User.Read, then the profile call uses the token from sign-in without a token request', async () => {
@@ -77,7 +83,7 @@ describe('access tokens for APIs', () => {
     const table = authTable(stack.azurite.connectionString);
     const first = (await tokenRowOf(table, client, stack.appOrigin))?.contents;
     expect(first?.accessTokens).toHaveLength(1);
-    await sleep(2_100);
+    await untilDueForRefresh(client);
     const before = await refreshCount();
     expect((await profile(client, 1)).status).toBe(200);
     expect(await refreshCount()).toBe(before + 1);
@@ -90,7 +96,7 @@ describe('access tokens for APIs', () => {
     await setAccessTokenSeconds(1);
     const client = await signInWithProfileScope(USERS.adele);
     await setAccessTokenSeconds(3600); // the refreshed token must outlive the burst
-    await sleep(1_100);
+    await untilDueForRefresh(client);
     const before = await refreshCount();
     const responses = await Promise.all(
       Array.from({ length: 50 }, (_, i) => profile(client, i % 3)),
@@ -108,7 +114,7 @@ describe('access tokens for APIs', () => {
   it('when the refresh token was revoked, then reauthentication_required: 401 JSON, a browser goes to sign in, and the cache holds no refresh token and no lease', async () => {
     await setAccessTokenSeconds(1);
     const client = await signInWithProfileScope(USERS.megan);
-    await sleep(1_100);
+    await untilDueForRefresh(client);
     await revoke(USERS.megan);
     const before = await refreshCount();
     const denied = await profile(client, 2);
