@@ -13,8 +13,4 @@ export class SingleFlight {
     this.running.set(key, started);
     return started;
   }
-
-  get size(): number {
-    return this.running.size;
-  }
 }

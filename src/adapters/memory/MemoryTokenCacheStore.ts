@@ -54,10 +54,6 @@ export class MemoryTokenCacheStore implements TokenCacheStore {
   async deleteTokenCache(session: RecordKey): Promise<void> {
     this.records.delete(keyOf(session));
   }
-
-  has(session: RecordKey): boolean {
-    return this.records.has(keyOf(session));
-  }
 }
 
 function keyOf(key: RecordKey): string {

@@ -5,8 +5,8 @@ import {
   type Configuration,
   type NodeAuthOptions,
 } from '@azure/msal-node';
-import { aadstsCode, forLog } from '../../auth/redact';
 import { AuthError } from '../../auth/errors';
+import { forLog } from '../../auth/redact';
 import type {
   AuthorizationRequest,
   CodeRedemption,
@@ -22,6 +22,7 @@ import {
   BoundedNetworkClient,
   UpstreamFailure,
 } from './BoundedNetworkClient';
+import { describeUpstreamError } from './describeUpstreamError';
 import { RetryAfterHolds } from './RetryAfterHolds';
 import { issuedTokensOf, refreshWithMsal } from './msalTokens';
 
@@ -121,9 +122,6 @@ export class MsalIdentityProvider implements IdentityProvider {
   async redeemCode(
     redemption: CodeRedemption,
   ): Promise<{ idToken: string; tokens?: IssuedTokens }> {
-    // A client of its own per redemption (the network client, and so the bounds, are shared):
-    // the refresh token is read back from this one sign-in's cache alone.
-    const client = new ConfidentialClientApplication((await this.ready()).configuration);
     // This sign-in was told to wait: honour it without asking again (other sign-ins go ahead).
     const waitSeconds = this.holds.remainingSeconds(redemption.state);
     if (waitSeconds !== undefined) {
@@ -133,6 +131,9 @@ export class MsalIdentityProvider implements IdentityProvider {
         { retryAfterSeconds: waitSeconds, details: waitMessage(waitSeconds) },
       );
     }
+    // A client of its own per redemption (the network client, and so the bounds, are shared):
+    // the refresh token is read back from this one sign-in's cache alone.
+    const client = new ConfidentialClientApplication((await this.ready()).configuration);
     try {
       const result = await client.acquireTokenByCode(
         {
@@ -154,7 +155,7 @@ export class MsalIdentityProvider implements IdentityProvider {
       const tokenProblem = error instanceof MsalAuthError && ID_TOKEN_ERRORS.has(error.errorCode);
       throw new AuthError(
         tokenProblem ? 'invalid_id_token' : 'token_exchange_failed',
-        `code redemption failed: ${describeMsalError(error)}`,
+        `code redemption failed: ${describeUpstreamError(error)}`,
         { cause: error },
       );
     }
@@ -236,7 +237,7 @@ export class MsalIdentityProvider implements IdentityProvider {
       }
       throw new AuthError(
         'misconfigured',
-        `could not read the authority's discovery document ${url} (check AUTH_AUTHORITY / AUTH_TENANT_ID, and NODE_EXTRA_CA_CERTS for a private CA): ${describeMsalError(error)}`,
+        `could not read the authority's discovery document ${url} (check AUTH_AUTHORITY / AUTH_TENANT_ID, and NODE_EXTRA_CA_CERTS for a private CA): ${describeUpstreamError(error)}`,
         { cause: error },
       );
     }
@@ -276,20 +277,4 @@ export class MsalIdentityProvider implements IdentityProvider {
 
 function waitMessage(seconds: number): string {
   return `Wait ${seconds} seconds before signing in again.`;
-}
-
-function describeMsalError(error: unknown): string {
-  if (error instanceof MsalAuthError) {
-    // errorMessage carries the provider's error_description, which a hostile or buggy provider
-    // may fill with what it was sent (secret, code, verifier): keep its code and AADSTS number,
-    // redact the rest and cap it.
-    const code = forLog(`${error.errorCode}${error.subError ? `/${error.subError}` : ''}`, 64);
-    const aadsts = aadstsCode(error.errorMessage);
-    return `${code}${aadsts ? ` (${aadsts})` : ''}: ${forLog(error.errorMessage)}`;
-  }
-  if (error instanceof Error) {
-    const cause = (error as { cause?: unknown }).cause;
-    return forLog(cause instanceof Error ? `${error.message} (${cause.message})` : error.message);
-  }
-  return forLog(String(error));
 }

@@ -7,6 +7,7 @@ import {
 } from 'jose';
 import { AuthError } from '../../auth/errors';
 import type { Logger } from '../../ports/Logger';
+import { describeUpstreamError } from './describeUpstreamError';
 
 /**
  * The provider's signing keys (JWKS), cached, in place of jose's createRemoteJWKSet, whose
@@ -122,7 +123,9 @@ export class ProviderKeySet {
       const timedOut = (error as { name?: unknown }).name === 'TimeoutError';
       throw unavailable(
         uri,
-        timedOut ? `did not answer within ${timeoutMs} ms (AUTH_IDP_TIMEOUT_MS)` : describe(error),
+        timedOut
+          ? `did not answer within ${timeoutMs} ms (AUTH_IDP_TIMEOUT_MS)`
+          : describeUpstreamError(error),
         error,
       );
     }
@@ -137,7 +140,11 @@ export class ProviderKeySet {
     try {
       getKey = createLocalJWKSet(body as JSONWebKeySet);
     } catch (error) {
-      throw unavailable(uri, `answered a malformed key set: ${describe(error)}`, error);
+      throw unavailable(
+        uri,
+        `answered a malformed key set: ${describeUpstreamError(error)}`,
+        error,
+      );
     }
     const kids = new Set(
       keys
@@ -150,10 +157,4 @@ export class ProviderKeySet {
 
 function unavailable(uri: string, why: string, cause?: unknown): AuthError {
   return new AuthError('token_exchange_failed', `the signing keys at ${uri} ${why}`, { cause });
-}
-
-function describe(error: unknown): string {
-  if (!(error instanceof Error)) return String(error);
-  const cause = (error as { cause?: unknown }).cause;
-  return cause instanceof Error ? `${error.message} (${cause.message})` : error.message;
 }

@@ -6,8 +6,8 @@ import {
   type Configuration,
 } from '@azure/msal-node';
 import { AuthError, type ReasonCode } from '../../auth/errors';
-import { aadstsCode, forLog } from '../../auth/redact';
 import type { IssuedAccessToken, IssuedTokens, TokenRefresh } from '../../ports/IdentityProvider';
+import { describeUpstreamError } from './describeUpstreamError';
 
 /**
  * Tokens for APIs through msal-node, one throwaway client per token request.
@@ -40,7 +40,7 @@ export async function refreshWithMsal(
     });
   } catch (error) {
     const code = reasonOfTokenError(error);
-    throw new AuthError(code, `token refresh failed: ${describeTokenError(error)}`, {
+    throw new AuthError(code, `token refresh failed: ${describeUpstreamError(error)}`, {
       cause: error,
     });
   }
@@ -103,14 +103,4 @@ export function reasonOfTokenError(error: unknown): ReasonCode {
     return 'reauthentication_required';
   }
   return 'token_exchange_failed';
-}
-
-/** For the log: the error code and AADSTS number, the provider's words redacted and capped. */
-function describeTokenError(error: unknown): string {
-  if (error instanceof MsalAuthError) {
-    const code = forLog(`${error.errorCode}${error.subError ? `/${error.subError}` : ''}`, 64);
-    const aadsts = aadstsCode(error.errorMessage);
-    return `${code}${aadsts ? ` (${aadsts})` : ''}: ${forLog(error.errorMessage)}`;
-  }
-  return forLog(error instanceof Error ? error.message : String(error));
 }
