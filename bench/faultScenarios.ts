@@ -1,8 +1,8 @@
-import { TableClient } from '@azure/data-tables';
 import { generateKeyPairSync } from 'node:crypto';
 import { AUTH_TABLE_NAME } from '../src/adapters/tables/tableLayout';
 import type { FaultRule } from '../test/support/faultProxy';
 import type { Stack } from '../test/support/stack';
+import { authTable } from '../test/support/authTable';
 
 /** The faults of the fault table (bench/faults.ts), each as the proxies inject it. */
 
@@ -63,10 +63,7 @@ export const SCENARIOS: Scenario[] = [
   {
     fault: 'table deleted',
     step: 'login',
-    inject: (stack) =>
-      TableClient.fromConnectionString(stack.azurite.connectionString, AUTH_TABLE_NAME, {
-        allowInsecureConnection: true,
-      }).deleteTable(),
+    inject: (stack) => authTable(stack.azurite.connectionString).deleteTable(),
   },
   {
     fault: 'answer to the consuming transaction lost',

@@ -1,5 +1,3 @@
-import { TableClient } from '@azure/data-tables';
-import { AUTH_TABLE_NAME } from '../src/adapters/tables/tableLayout';
 import { BrowserClient, type ClientResponse } from '../test/support/browserClient';
 import { me, openLogin, pickUser, USERS } from '../test/support/signInSteps';
 import { startStack, type Stack } from '../test/support/stack';
@@ -10,6 +8,7 @@ import {
   STORAGE_TIMEOUT_MS,
   type Scenario,
 } from './faultScenarios';
+import { authTable } from '../test/support/authTable';
 
 /**
  * The fault table: each fault injected through the proxies in front of Azurite and the
@@ -150,9 +149,7 @@ async function timeToRecovery(
 
 /** The rows as they are in the table, read past the proxy. */
 async function census(stack: Stack) {
-  const table = TableClient.fromConnectionString(stack.azurite.connectionString, AUTH_TABLE_NAME, {
-    allowInsecureConnection: true,
-  });
+  const table = authTable(stack.azurite.connectionString);
   const counts = { flows: 0, sessions: 0, consumed: 0, orphanSessions: 0 };
   const consumedAt = new Map<string, Set<number>>();
   const sessions: { partition: string; createdAtMs: number }[] = [];

@@ -21,7 +21,7 @@ import {
 import { ensureDevCertificate } from './certificate';
 import { CONTROL_PREFIX, handleControl } from './control';
 import { asHttpsRequest, FrontDoorResponse, withoutForwardedHeaders } from './frontDoor';
-import { handleGraph } from './graph';
+import { handleGraph, sendJson } from './graph';
 import { loginPage, messagePage, type LoginHint } from './pages';
 import bundledUsers from './users.json';
 
@@ -326,7 +326,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
         ({ info, form }) => {
           if (info.grantType === 'client_credentials') {
             return void apiTokens.clientCredentials(new URLSearchParams(form), info).then(
-              ({ status, body }) => sendJsonBody(res, status, body),
+              ({ status, body }) => sendJson(res, status, body),
               () => void res.writeHead(500).end(),
             );
           }
@@ -691,14 +691,6 @@ async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
     chunks.push(chunk);
   }
   return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
-}
-
-function sendJsonBody(res: ServerResponse, status: number, body: object): void {
-  res.writeHead(status, {
-    'content-type': 'application/json; charset=utf-8',
-    'cache-control': 'no-store',
-  });
-  res.end(JSON.stringify(body));
 }
 
 function sendHtml(res: ServerResponse, status: number, html: string): void {

@@ -6,7 +6,8 @@ import type { BrowserClient } from '../support/browserClient';
 import { emulatorControl } from '../support/emulatorControl';
 import { browserPool, signIn, USERS } from '../support/signInSteps';
 import { startStack, type Stack } from '../support/stack';
-import { authTable, tokenRowOf } from '../support/tokenRows';
+import { authTable } from '../support/authTable';
+import { tokenRowOf } from '../support/tokenRows';
 
 /**
  * The emulator as Entra's token endpoint and as Microsoft Graph for APIs, called directly (as

@@ -1,5 +1,3 @@
-import { TableClient } from '@azure/data-tables';
-import { AUTH_TABLE_NAME } from '../../src/adapters/tables/tableLayout';
 import type { BrowserClient } from '../support/browserClient';
 import { authTable, countRows } from '../support/authTable';
 import { requestBytes, sendRaw } from '../support/rawHttp';
@@ -40,11 +38,7 @@ describe('a provider that echoes secrets in its error (row 9)', () => {
     );
     const params = new URL(callbackUrl).searchParams;
     const [partition, flowId] = params.get('state')!.split('.');
-    const table = TableClient.fromConnectionString(
-      stack.azurite.connectionString,
-      AUTH_TABLE_NAME,
-      { allowInsecureConnection: true },
-    );
+    const table = authTable(stack.azurite.connectionString);
     const flow = await table.getEntity<{ codeVerifier: string; nonce: string }>(
       partition!,
       `f.${flowId}`,

@@ -1,7 +1,7 @@
-import { TableClient } from '@azure/data-tables';
 import { AUTH_TABLE_NAME } from '../../src/adapters/tables/tableLayout';
 import { browserPool, me, openLogin, pickUser, signIn, USERS } from '../support/signInSteps';
 import { startStack, type Stack } from '../support/stack';
+import { authTable } from '../support/authTable';
 
 /**
  * Storage that misbehaves, through the real parts: Azurite behind the fault proxy, the
@@ -154,9 +154,7 @@ it('when the answer to the write of a new flow is lost and the SDK retries into 
 });
 
 it('when the AuthState table is deleted on a running storage, then the next sign-in recreates it and succeeds without a restart', async () => {
-  const direct = TableClient.fromConnectionString(stack.azurite.connectionString, AUTH_TABLE_NAME, {
-    allowInsecureConnection: true,
-  });
+  const direct = authTable(stack.azurite.connectionString);
   await signIn(browser(), stack.appOrigin); // the host has created the table by now
   await direct.deleteTable();
 

@@ -5,7 +5,8 @@ import type { BrowserClient, ClientResponse } from '../support/browserClient';
 import { browserPool, signIn, USERS } from '../support/signInSteps';
 import { emulatorControl } from '../support/emulatorControl';
 import { startStack, type Stack } from '../support/stack';
-import { authTable, sessionOf, tokenRowOf } from '../support/tokenRows';
+import { authTable } from '../support/authTable';
+import { sessionOf, tokenRowOf } from '../support/tokenRows';
 
 /**
  * Access tokens as the signed-in user, through the real parts: three instances of the served

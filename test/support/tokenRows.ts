@@ -1,18 +1,11 @@
 import { TableClient, type TableEntityResult } from '@azure/data-tables';
 import { TOKEN_CACHE_PREFIX } from '../../src/adapters/tables/TableTokenCacheStore';
-import { AUTH_TABLE_NAME } from '../../src/adapters/tables/tableLayout';
 import { readSessionCookie, SESSION_COOKIE_NAME } from '../../src/auth/cookies';
 import { sessionKeyOf } from '../../src/auth/sessions';
 import { openTokenCache, type TokenCacheContents } from '../../src/auth/tokenCache';
 import type { BrowserClient } from './browserClient';
 
 /** The raw table and, for a test that holds the browser, its session's token cache in clear. */
-
-export function authTable(connectionString: string): TableClient {
-  return TableClient.fromConnectionString(connectionString, AUTH_TABLE_NAME, {
-    allowInsecureConnection: true,
-  });
-}
 
 export async function sessionOf(client: BrowserClient, appOrigin: string) {
   const header = await client.jar.getCookieString(appOrigin);
