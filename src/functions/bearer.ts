@@ -1,8 +1,7 @@
 import type { HttpResponseInit, InvocationContext } from '@azure/functions';
 import { validateAccessToken, type BearerCaller } from '../auth/bearerTokens';
-import { isAuthError, REASONS } from '../auth/errors';
 import { services } from '../composition';
-import { NO_STORE } from './http';
+import { failureJson, loggedFailure } from './http';
 
 /** API callers with `Authorization: Bearer <access token>`: validation and RFC 6750 answers. */
 
@@ -28,35 +27,21 @@ export function bearerFailureResponse(
   context: InvocationContext,
   requiredScopes: readonly string[],
 ): HttpResponseInit {
-  if (!isAuthError(error)) {
-    context.error(`unexpected error (correlation ${context.invocationId}): ${String(error)}`);
-    throw error;
-  }
-  const correlationId = context.invocationId;
-  const line = `auth failure ${error.code} (correlation ${correlationId}): ${error.message}`;
-  if (error.status >= 500) context.error(line);
-  else context.warn(line);
+  const { authError, correlationId } = loggedFailure(error, context);
   const challenge =
-    error.status === 401
-      ? [`error="invalid_token"`, `error_description="${error.code}"`]
-      : error.status === 403
+    authError.status === 401
+      ? [`error="invalid_token"`, `error_description="${authError.code}"`]
+      : authError.status === 403
         ? [
             `error="insufficient_scope"`,
             ...(requiredScopes.length ? [`scope="${fullScopes(requiredScopes)}"`] : []),
           ]
         : undefined;
-  return {
-    status: error.status,
-    headers: {
-      ...NO_STORE,
-      ...(challenge ? { 'WWW-Authenticate': `Bearer ${challenge.join(', ')}` } : {}),
-    },
-    jsonBody: {
-      error: error.code,
-      message: REASONS[error.code].title + (error.details ? `: ${error.details}` : ''),
-      correlationId,
-    },
-  };
+  return failureJson(
+    authError,
+    correlationId,
+    challenge ? { 'WWW-Authenticate': `Bearer ${challenge.join(', ')}` } : {},
+  );
 }
 
 /** What an API caller without any token gets from a function that takes bearer tokens. */

@@ -1,7 +1,7 @@
 import type { Cookie, HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
 import { parse as parseCookieHeader } from 'cookie';
 import type { CookieToSet } from '../auth/cookies';
-import { isAuthError, REASONS, type SignInNeeds } from '../auth/errors';
+import { isAuthError, REASONS, type AuthError, type SignInNeeds } from '../auth/errors';
 import { checkCookieHeader } from '../auth/requestLimits';
 import type { RedirectResult } from '../auth/results';
 import type { Logger } from '../ports/Logger';
@@ -89,6 +89,24 @@ export function failureResponse(
   context: InvocationContext,
   returnTo?: string,
 ): HttpResponseInit {
+  const { authError, correlationId } = loggedFailure(error, context);
+  const retryUrl = loginUrl(authError.returnTo ?? returnTo, authError.signIn);
+  if (prefersJson(request)) return failureJson(authError, correlationId);
+  return {
+    status: authError.status,
+    headers: { ...HTML_PAGE, ...retryAfterOf(authError) },
+    body: errorPage(authError, correlationId, retryUrl),
+  };
+}
+
+/**
+ * Logs a failure once, by its code and correlation id. Anything that is not an AuthError is a
+ * bug: it is logged with its stack and rethrown for the host to answer 500.
+ */
+export function loggedFailure(
+  error: unknown,
+  context: InvocationContext,
+): { authError: AuthError; correlationId: string } {
   if (!isAuthError(error)) {
     context.error(`unexpected error (correlation ${context.invocationId}): ${describe(error)}`);
     throw error;
@@ -97,27 +115,31 @@ export function failureResponse(
   const line = `auth failure ${error.code} (correlation ${correlationId}): ${error.message}`;
   if (error.status >= 500) context.error(line);
   else context.warn(line);
+  return { authError: error, correlationId };
+}
 
-  const retryUrl = loginUrl(error.returnTo ?? returnTo, error.signIn);
-  // An upstream that asked for a pause (idp_throttled) passes the pause on to the client.
-  const retryAfter: Record<string, string> =
-    error.retryAfterSeconds === undefined ? {} : { 'Retry-After': String(error.retryAfterSeconds) };
-  if (prefersJson(request)) {
-    return {
-      status: error.status,
-      headers: { ...NO_STORE, ...retryAfter },
-      jsonBody: {
-        error: error.code,
-        message: REASONS[error.code].title + (error.details ? `: ${error.details}` : ''),
-        correlationId,
-      },
-    };
-  }
+/** The failure as `{ error, message, correlationId }` JSON. */
+export function failureJson(
+  error: AuthError,
+  correlationId: string,
+  headers: Record<string, string> = {},
+): HttpResponseInit {
   return {
     status: error.status,
-    headers: { ...HTML_PAGE, ...retryAfter },
-    body: errorPage(error, correlationId, retryUrl),
+    headers: { ...NO_STORE, ...retryAfterOf(error), ...headers },
+    jsonBody: {
+      error: error.code,
+      message: REASONS[error.code].title + (error.details ? `: ${error.details}` : ''),
+      correlationId,
+    },
   };
+}
+
+/** An upstream that asked for a pause (idp_throttled) passes the pause on to the client. */
+function retryAfterOf(error: AuthError): Record<string, string> {
+  return error.retryAfterSeconds === undefined
+    ? {}
+    : { 'Retry-After': String(error.retryAfterSeconds) };
 }
 
 /**
