@@ -9,6 +9,10 @@ const common = {
   // jose is ESM-only; jest's module registry needs it as CommonJS.
   transformIgnorePatterns: ['/node_modules/(?!jose/)'],
   testEnvironment: 'node',
+  // Built output (dist/package.json shares the package's name): not modules of the tests.
+  modulePathIgnorePatterns: ['<rootDir>/dist/', '<rootDir>/lib/'],
+  // The example app imports the library by its package name, as a consumer does.
+  moduleNameMapper: { '^entra-functions-signin$': '<rootDir>/src/index.ts' },
 };
 
 module.exports = {

@@ -4,11 +4,9 @@ import { PROJECT_ROOT, spawnReady, type ManagedProcess } from './processes';
 
 /** Azurite from the npm package: Table service only, or every service for Core Tools' timers. */
 
-const AZURITE_DIST = path.join(
-  path.dirname(require.resolve('azurite/package.json')),
-  'dist',
-  'src',
-);
+/** Azurite's scripts, found when needed (an optional peer dependency of the package). */
+const azuriteDist = () =>
+  path.join(path.dirname(require.resolve('azurite/package.json')), 'dist', 'src');
 // Azurite's well-known development account (public, documented; not a secret).
 const DEV_ACCOUNT = 'devstoreaccount1';
 const DEV_KEY =
@@ -41,7 +39,7 @@ export async function startAzurite(options: AzuriteOptions): Promise<RunningAzur
   }
   const args = options.allServices
     ? [
-        path.join(AZURITE_DIST, 'azurite.js'),
+        path.join(azuriteDist(), 'azurite.js'),
         ...common,
         '--blobHost',
         '127.0.0.1',
@@ -57,7 +55,7 @@ export async function startAzurite(options: AzuriteOptions): Promise<RunningAzur
         String(options.tablePort),
       ]
     : [
-        path.join(AZURITE_DIST, 'table', 'main.js'),
+        path.join(azuriteDist(), 'table', 'main.js'),
         ...common,
         '--tableHost',
         '127.0.0.1',

@@ -1,101 +1,147 @@
-import {
-  HttpRequest,
-  HttpResponse,
-  InvocationContext,
-  type Cookie,
-  type HttpResponseInit,
-  type Timer,
-} from '@azure/functions';
-import { Cron } from 'croner';
 import { serialize } from 'cookie';
+import { Cron } from 'croner';
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
 import path from 'node:path';
-import type { FunctionDefinition, HttpFunctionDefinition } from '../src/functions/definitions';
+import { loadAppEntry } from './host/appEntry';
+import {
+  installFunctionsCore,
+  type FunctionsCoreRegistry,
+  type RegisteredFunction,
+  type RpcHttpCookie,
+  type RpcHttpData,
+  type RpcInvocationResponse,
+  type RpcLogLevel,
+  type RpcTypedData,
+} from './host/functionsCore';
+import { invokeFunction } from './host/invoke';
 import { closeServers, listenOnLoopback, portOf } from './loopback';
 
 /**
- * A small stand-in for Azure Functions Core Tools, used when `func` is not installed: serves
- * the app's own function definitions over Node's http with host.json's routePrefix, using the
- * public HttpRequest / InvocationContext constructors of @azure/functions, and runs timer
- * functions on their schedule. A dev runner, not a framework.
+ * A small stand-in for Azure Functions Core Tools, used when `func` is not installed. It provides
+ * `@azure/functions-core` (see host/functionsCore.ts), loads the app's entry (package.json `main`)
+ * so that its `app.http` / `app.timer` calls register here, serves each HTTP function on its route
+ * under host.json's routePrefix by handing the app's programming model an RPC invocation request,
+ * and runs timers on their NCRONTAB schedule. One app per process. A dev runner, not a framework.
  */
 
 export interface LocalHostOptions {
-  definitions: readonly FunctionDefinition[];
-  routePrefix: string;
+  /** The app folder: its package.json `main` is loaded, its host.json read. */
+  appDir: string;
   port: number;
   log?: (line: string) => void;
-  /** Run timers on their schedule (tests may turn this off and invoke them directly). */
+  /** One line per request (method, path, status, duration); off by default. */
+  logRequests?: boolean;
+  /** Run timers on their schedule (default true). */
   runTimers?: boolean;
 }
 
 export interface RunningLocalHost {
   port: number;
+  /** The functions the app registered, by name. */
+  functionNames: string[];
   close(): Promise<void>;
 }
 
 const MAX_BODY_BYTES = 1024 * 1024;
 
 export function readRoutePrefix(hostJsonPath: string): string {
+  if (!existsSync(hostJsonPath)) return 'api';
   const hostJson = JSON.parse(readFileSync(hostJsonPath, 'utf8')) as {
     extensions?: { http?: { routePrefix?: string } };
   };
   return hostJson.extensions?.http?.routePrefix ?? 'api';
 }
 
+interface HttpRoute {
+  registered: RegisteredFunction;
+  pattern: RegExp;
+  methods: string[];
+  triggerName: string;
+}
+
+let started = false;
+
 export async function startLocalHost(options: LocalHostOptions): Promise<RunningLocalHost> {
+  // The module and the registrations are per process, as in a worker.
+  if (started) throw new Error('One local host per process.');
+  started = true;
   const log = options.log ?? ((line: string) => console.log(line));
-  const routes = options.definitions
-    .filter((d): d is HttpFunctionDefinition => d.kind === 'http')
-    .map((d) => ({ definition: d, pattern: routePattern(options.routePrefix, d.route) }));
+  const coreLog = (level: RpcLogLevel, category: string, message: string, name = 'host') => {
+    if (level === 'trace' || level === 'debug' || level === 'none') return;
+    log(`[${name}] ${category === 'system' ? `${level} (system)` : level}: ${message}`);
+  };
+  const registry = installFunctionsCore((level, category, message) =>
+    coreLog(level, category, message),
+  );
+  await loadAppEntry(options.appDir);
+  const routePrefix = readRoutePrefix(path.join(options.appDir, 'host.json'));
+  const routes = httpRoutes(registry, routePrefix);
+  const functionNames = registry.functions.map((f) => f.metadata.name);
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
-    const started = performance.now();
+    const started = options.logRequests ? performance.now() : 0;
     const url = requestUrl(req, options.port);
-    if (!url) {
-      // A Host header that is not host[:port] ("a b", "u@localhost") or a request target that
-      // is not a path: the client's mistake, so 400, never a crash or a 500.
-      res.writeHead(400).end();
-      log(`[host] ${req.method} (malformed request target or Host) 400`);
-      return;
-    }
     let status = 500;
     try {
-      const matching = routes
-        .map((r) => ({ ...r, match: r.pattern.exec(url.pathname) }))
-        .filter((r) => r.match !== null);
+      if (!url) {
+        // A Host header that is not host[:port] ("a b", "u@localhost") or a request target
+        // that is not a path: the client's mistake, so 400, never a crash or a 500.
+        status = 400;
+        res.writeHead(400).end();
+        return;
+      }
       const method = (req.method ?? 'GET').toUpperCase();
-      const route = matching.find((r) => (r.definition.methods as string[]).includes(method));
+      let match: RegExpExecArray | null = null;
+      let route: HttpRoute | undefined;
+      const allowed: string[] = [];
+      for (const candidate of routes) {
+        const found = candidate.pattern.exec(url.pathname);
+        if (!found) continue;
+        if (candidate.methods.includes(method)) {
+          [route, match] = [candidate, found];
+          break;
+        }
+        allowed.push(...candidate.methods);
+      }
       if (!route) {
-        status = matching.length > 0 ? 405 : 404;
-        const allow = matching.flatMap((r) => r.definition.methods).join(', ');
-        res.writeHead(status, allow ? { Allow: allow } : {}).end();
+        status = allowed.length > 0 ? 405 : 404;
+        res.writeHead(status, allowed.length > 0 ? { Allow: allowed.join(', ') } : {}).end();
         return;
       }
       const body = await readBody(req);
-      const request = new HttpRequest({
+      const name = route.registered.metadata.name;
+      const invocationId = randomUUID();
+      const httpData: RpcHttpData = {
         method,
         url: url.href,
         headers: flattenHeaders(req.headers),
         query: Object.fromEntries(url.searchParams),
-        params: { ...route.match?.groups },
-        ...(body.length > 0 ? { body: { bytes: body } } : {}),
-      });
-      const context = invocationContext(route.definition.name, log);
-      const result = await route.definition.handler(request, context);
-      status = await writeResponse(res, result);
+        params: { ...match?.groups },
+        body: body.length > 0 ? { bytes: body } : null,
+      };
+      const response = await invokeFunction(
+        registry,
+        route.registered,
+        invocationId,
+        { invocationId, inputData: [{ name: route.triggerName, data: { http: httpData } }] },
+        (level, category, message) => coreLog(level, category, message, name),
+      );
+      status = writeResponse(res, httpResultOf(route.registered, response));
     } catch (error) {
+      // The Functions host answers a failed invocation with 500 and no body.
       status = error instanceof BodyTooLarge ? 413 : 500;
       log(
-        `[host] ${req.method} ${url.pathname} failed: ${error instanceof Error ? error.stack : String(error)}`,
+        `[host] ${req.method} ${url?.pathname} failed: ${error instanceof Error ? error.stack : String(error)}`,
       );
       if (!res.headersSent) res.writeHead(status).end();
     } finally {
-      log(
-        `[host] ${req.method} ${url.pathname} ${status} ${Math.round(performance.now() - started)}ms`,
-      );
+      if (options.logRequests) {
+        log(
+          `[host] ${req.method} ${url?.pathname ?? '(malformed request target or Host)'} ${status} ${Math.round(performance.now() - started)}ms`,
+        );
+      }
     }
   };
 
@@ -111,45 +157,129 @@ export async function startLocalHost(options: LocalHostOptions): Promise<Running
       { keepAliveTimeout: 5_000 },
     ),
   );
-  const port = portOf(servers);
-
-  const timers =
-    (options.runTimers ?? true)
-      ? options.definitions
-          .filter((d) => d.kind === 'timer')
-          .map(
-            (d) =>
-              new Cron(d.schedule, { protect: true, catch: true }, async (job: Cron) => {
-                const context = invocationContext(d.name, log);
-                const now = new Date().toISOString();
-                const timer: Timer = {
-                  isPastDue: false,
-                  schedule: { adjustForDST: false },
-                  scheduleStatus: {
-                    last: now,
-                    next: job.nextRun()?.toISOString() ?? '',
-                    lastUpdated: now,
-                  },
-                };
-                try {
-                  await d.handler(timer, context);
-                  log(`[host] timer ${d.name} ran`);
-                } catch (error) {
-                  log(
-                    `[host] timer ${d.name} failed: ${error instanceof Error ? error.message : String(error)}`,
-                  );
-                }
-              }),
-          )
-      : [];
+  const timers = options.runTimers === false ? [] : startTimers(registry, coreLog);
 
   return {
-    port,
+    port: portOf(servers),
+    functionNames,
     close: async () => {
       for (const timer of timers) timer.stop();
       await closeServers(servers);
     },
   };
+}
+
+function triggerOf(registered: RegisteredFunction) {
+  return Object.entries(registered.metadata.bindings).find(
+    ([, binding]) => binding.direction === 'in' && /Trigger$/i.test(binding.type ?? ''),
+  );
+}
+
+function httpRoutes(registry: FunctionsCoreRegistry, routePrefix: string): HttpRoute[] {
+  const routes: HttpRoute[] = [];
+  for (const registered of registry.functions) {
+    const [triggerName, trigger] = triggerOf(registered) ?? [];
+    if (!triggerName || trigger?.type?.toLowerCase() !== 'httptrigger') continue;
+    const route = typeof trigger.route === 'string' ? trigger.route : registered.metadata.name;
+    const methods = Array.isArray(trigger.methods)
+      ? (trigger.methods as string[]).map((m) => m.toUpperCase())
+      : ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
+    routes.push({ registered, pattern: routePattern(routePrefix, route), methods, triggerName });
+  }
+  return routes;
+}
+
+function startTimers(
+  registry: FunctionsCoreRegistry,
+  coreLog: (level: RpcLogLevel, category: string, message: string, name?: string) => void,
+): Cron[] {
+  const timers: Cron[] = [];
+  for (const registered of registry.functions) {
+    const [triggerName, trigger] = triggerOf(registered) ?? [];
+    if (!triggerName || trigger?.type?.toLowerCase() !== 'timertrigger') continue;
+    const name = registered.metadata.name;
+    const schedule = String(trigger.schedule);
+    const run = async (job: Cron) => {
+      const now = new Date().toISOString();
+      // The shape the Functions host sends for a timer trigger (the library camel-cases it).
+      const timer = {
+        Schedule: { AdjustForDST: false },
+        ScheduleStatus: { Last: now, Next: job.nextRun()?.toISOString() ?? '', LastUpdated: now },
+        IsPastDue: false,
+      };
+      const invocationId = randomUUID();
+      try {
+        await invokeFunction(
+          registry,
+          registered,
+          invocationId,
+          {
+            invocationId,
+            inputData: [{ name: triggerName, data: { json: JSON.stringify(timer) } }],
+          },
+          (level, category, message) => coreLog(level, category, message, name),
+        );
+      } catch (error) {
+        coreLog(
+          'error',
+          'system',
+          `timer failed: ${error instanceof Error ? error.message : String(error)}`,
+          name,
+        );
+      }
+    };
+    timers.push(new Cron(schedule, { protect: true, catch: true }, run));
+  }
+  return timers;
+}
+
+/** The HTTP output of the invocation: the return value, or an output binding of type http. */
+function httpResultOf(
+  registered: RegisteredFunction,
+  response: RpcInvocationResponse,
+): RpcHttpData | undefined {
+  if (response.returnValue?.http) return response.returnValue.http;
+  const httpOutput = Object.entries(registered.metadata.bindings).find(
+    ([name, b]) => b.direction === 'out' && b.type === 'http' && name !== '$return',
+  )?.[0];
+  return response.outputData?.find((o) => o.name === httpOutput)?.data?.http ?? undefined;
+}
+
+function writeResponse(res: http.ServerResponse, result: RpcHttpData | undefined): number {
+  if (!result) {
+    res.writeHead(204).end();
+    return 204;
+  }
+  const status = Number(result.statusCode ?? 200);
+  const headers: Record<string, string | string[]> = { ...result.headers };
+  const cookies = (result.cookies ?? []).map(serializeCookie);
+  if (cookies.length > 0) headers['Set-Cookie'] = cookies;
+  res.writeHead(status, headers).end(bodyBytes(result.body));
+  return status;
+}
+
+function bodyBytes(body: RpcTypedData | null | undefined): Buffer | undefined {
+  if (!body) return undefined;
+  if (body.bytes)
+    return Buffer.from(body.bytes.buffer, body.bytes.byteOffset, body.bytes.byteLength);
+  if (typeof body.string === 'string') return Buffer.from(body.string);
+  if (typeof body.json === 'string') return Buffer.from(body.json);
+  return undefined;
+}
+
+/** As the Functions host writes an RPC cookie into Set-Cookie. */
+function serializeCookie(cookie: RpcHttpCookie): string {
+  const sameSite = cookie.sameSite === 'explicitNone' ? 'none' : cookie.sameSite;
+  const expires = cookie.expires?.value?.seconds;
+  return serialize(cookie.name ?? '', cookie.value ?? '', {
+    domain: cookie.domain?.value ?? undefined,
+    path: cookie.path?.value ?? undefined,
+    expires: typeof expires === 'number' ? new Date(expires * 1000) : undefined,
+    secure: cookie.secure?.value ?? undefined,
+    httpOnly: cookie.httpOnly?.value ?? undefined,
+    sameSite: sameSite === 'none' || !sameSite ? undefined : sameSite,
+    maxAge: cookie.maxAge?.value ?? undefined,
+  });
 }
 
 /** RFC 9110 Host: uri-host [":" port], no userinfo; a reg-name or an IP literal. */
@@ -169,6 +299,7 @@ function requestUrl(req: http.IncomingMessage, port: number): URL | undefined {
   }
 }
 
+/** An Azure Functions route template: `{name}`, `{name:constraint}`, `{name?}`, `{*rest}`. */
 function routePattern(prefix: string, route: string): RegExp {
   const segments = [prefix, route]
     .filter(Boolean)
@@ -176,60 +307,18 @@ function routePattern(prefix: string, route: string): RegExp {
     .split('/')
     .filter(Boolean)
     .map((segment) => {
+      const catchAll = /^\{\*(\w+)\}$/.exec(segment);
+      if (catchAll) return `(?<${catchAll[1]}>.*)`;
       const param = /^\{(\w+)(?::[^}]*)?\??\}$/.exec(segment);
       return param ? `(?<${param[1]}>[^/]+)` : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     });
   return new RegExp(`^/${segments.join('/')}/?$`, 'i');
 }
 
-function invocationContext(functionName: string, log: (line: string) => void): InvocationContext {
-  const invocationId = randomUUID();
-  return new InvocationContext({
-    functionName,
-    invocationId,
-    logHandler: (level, ...args) => {
-      log(
-        `[${functionName}] ${level}: ${args.map((a) => (typeof a === 'string' ? a : JSON.stringify(a))).join(' ')}`,
-      );
-    },
-  });
-}
-
-async function writeResponse(
-  res: http.ServerResponse,
-  result: HttpResponseInit | HttpResponse | void,
-): Promise<number> {
-  if (!result) {
-    res.writeHead(204).end();
-    return 204;
-  }
-  const response = result instanceof HttpResponse ? result : new HttpResponse(result);
-  const headers: Record<string, string | string[]> = {};
-  response.headers.forEach((value, name) => {
-    if (name.toLowerCase() !== 'set-cookie') headers[name] = value;
-  });
-  const cookies = response.cookies.map(serializeCookie);
-  if (cookies.length > 0) headers['Set-Cookie'] = cookies;
-  const body = Buffer.from(await response.arrayBuffer());
-  res.writeHead(response.status, headers).end(body);
-  return response.status;
-}
-
-function serializeCookie(cookie: Cookie): string {
-  return serialize(cookie.name, cookie.value, {
-    domain: cookie.domain,
-    path: cookie.path,
-    expires: typeof cookie.expires === 'number' ? new Date(cookie.expires) : cookie.expires,
-    secure: cookie.secure,
-    httpOnly: cookie.httpOnly,
-    sameSite: cookie.sameSite?.toLowerCase() as 'lax' | 'strict' | 'none' | undefined,
-    maxAge: cookie.maxAge,
-  });
-}
-
 function flattenHeaders(headers: http.IncomingHttpHeaders): Record<string, string> {
   const flat: Record<string, string> = {};
-  for (const [name, value] of Object.entries(headers)) {
+  for (const name in headers) {
+    const value = headers[name];
     if (value === undefined) continue;
     flat[name] = Array.isArray(value) ? value.join(name === 'cookie' ? '; ' : ', ') : value;
   }
@@ -248,5 +337,3 @@ async function readBody(req: http.IncomingMessage): Promise<Buffer> {
   }
   return Buffer.concat(chunks);
 }
-
-export const PROJECT_HOST_JSON = path.resolve(__dirname, '..', 'host.json');

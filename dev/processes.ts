@@ -1,10 +1,25 @@
 import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 
 /** Child processes for the dev scripts and the tests: spawn, wait for a ready line, stop. */
 
-export const PROJECT_ROOT = path.resolve(__dirname, '..');
+/**
+ * The package's own folder (this repository, or node_modules/entra-functions-signin in an app):
+ * the first folder up from here with a package.json, from dev/*.ts and from the built lib/dev/.
+ */
+export const PROJECT_ROOT = packageRoot(__dirname);
+
+function packageRoot(from: string): string {
+  for (let dir = from; ; dir = path.dirname(dir)) {
+    if (existsSync(path.join(dir, 'package.json'))) return dir;
+    if (path.dirname(dir) === dir) return path.resolve(from, '..');
+  }
+}
+
+/** The built dev host and emulator (npm run build puts them in lib/dev/). */
+export const BUILT_DEV_DIR = path.join(PROJECT_ROOT, 'lib', 'dev');
 
 export interface ManagedProcess {
   readonly name: string;

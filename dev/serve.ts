@@ -1,5 +1,4 @@
 import { spawn } from 'node:child_process';
-import { existsSync } from 'node:fs';
 import net from 'node:net';
 import path from 'node:path';
 import {
@@ -10,32 +9,44 @@ import {
   UsageError,
 } from './cli';
 import { chooseHost } from './functionsHost';
-import { PROJECT_HOST_JSON, readRoutePrefix, startLocalHost } from './localHost';
-import { PROJECT_ROOT } from './processes';
+import { AppEntryError, appEntryFiles } from './host/appEntry';
+import { startLocalHost } from './localHost';
 import { localSettings } from './settings';
 
 /**
- * `npm run serve`: only the functions host, with the current settings (environment over
- * local.settings.json). Several can run on several ports against one storage account.
+ * `npm run serve` (and what `npm start` runs per instance): only the functions host, for the app
+ * folder given with --app (default: the current folder), with the current settings (environment
+ * over local.settings.json). Several can run on several ports against one storage account.
  */
 
-const BUNDLE = path.join(PROJECT_ROOT, 'dist', 'main.js');
 const USAGE = `Usage: npm run serve [-- options]
 
-Serves the built app (dist/) with the current settings (environment over local.settings.json):
-Azure Functions Core Tools when "func" is installed, else the project's local host
+Serves a built Azure Functions app (the folder with its package.json "main" and host.json;
+npm run serve here serves dist/) with the current settings (environment over
+local.settings.json): Azure Functions Core Tools when "func" is installed, else the local host
 (AUTH_DEV_HOST=local or func forces a choice). Starts no Azurite and no emulator: npm start does.`;
 
 async function main(): Promise<void> {
   const env = localSettings();
-  const options = parseDevOptions(process.argv.slice(2), env, USAGE);
+  const options = parseDevOptions(
+    process.argv.slice(2),
+    env,
+    USAGE,
+    {
+      'log-requests':
+        '--log-requests  one line per request (the local host; also AUTH_DEV_LOG_REQUESTS=1)',
+    },
+    { app: '--app <dir>     the app folder to serve (default: the current folder)' },
+  );
   if (options.help) return;
   const { port } = options;
+  const appDir = path.resolve(options.values.app ?? '.');
   const hostKind = chooseHost(env);
-  if (!existsSync(BUNDLE)) {
-    throw new UsageError(
-      `${path.relative(PROJECT_ROOT, BUNDLE)} is missing: run "npm run build" first.`,
-    );
+  try {
+    appEntryFiles(appDir);
+  } catch (error) {
+    if (error instanceof AppEntryError) throw new UsageError(error.message);
+    throw error;
   }
   // Node reads NODE_EXTRA_CA_CERTS only at start-up: when it comes from local.settings.json,
   // start again with it in the environment.
@@ -52,7 +63,7 @@ async function main(): Promise<void> {
 
   if (hostKind === 'func') {
     const child = spawn('func', ['start', '--port', String(port)], {
-      cwd: PROJECT_ROOT,
+      cwd: appDir,
       env: { FUNCTIONS_WORKER_RUNTIME: 'node', ...env },
       stdio: 'inherit',
     });
@@ -68,15 +79,13 @@ async function main(): Promise<void> {
   }
 
   Object.assign(process.env, env);
-  // eslint-disable-next-line @typescript-eslint/no-require-imports
-  const app = require(BUNDLE) as typeof import('../src/main');
   const host = await startLocalHost({
-    definitions: app.functionDefinitions,
-    routePrefix: readRoutePrefix(PROJECT_HOST_JSON),
+    appDir,
     port,
+    logRequests: options.flags['log-requests'] || env.AUTH_DEV_LOG_REQUESTS === '1',
   });
   console.log(
-    `Functions host (local) ready on http://localhost:${host.port} (the project's local host: Azure Functions Core Tools is not installed)`,
+    `Functions host (local) ready on http://localhost:${host.port} (the local host, serving ${host.functionNames.length} functions of ${path.relative(process.cwd(), appDir) || '.'}: Azure Functions Core Tools is not installed)`,
   );
   if (problems.length > 0) console.log(misconfiguredBanner(problems));
   forwardSignals(async () => {

@@ -1,8 +1,8 @@
 import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
-import { PROJECT_ROOT } from './processes';
 
-export const LOCAL_SETTINGS_PATH = path.join(PROJECT_ROOT, 'local.settings.json');
+/** Core Tools reads local.settings.json from the folder it starts in; so do the dev scripts. */
+export const LOCAL_SETTINGS_PATH = path.join(process.cwd(), 'local.settings.json');
 
 /**
  * local.settings.json Values under the process environment, as Core Tools applies them:

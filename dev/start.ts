@@ -1,5 +1,6 @@
 import path from 'node:path';
 import net from 'node:net';
+import { createRequire } from 'node:module';
 import { startAzurite } from './azurite';
 import { ensureDevCertificate } from './emulator/certificate';
 import {
@@ -18,22 +19,24 @@ import {
 } from './cli';
 import { chooseHost, LOCAL_HOST_READY } from './functionsHost';
 import { startLoadBalancer, type LoadBalancer } from './loadBalancer';
-import { freePort, PROJECT_ROOT, spawnTsReady, stopAll, type ManagedProcess } from './processes';
+import { BUILT_DEV_DIR, freePort, spawnReady, stopAll, type ManagedProcess } from './processes';
 import { localSettings } from './settings';
 
 /**
- * `npm start`: checks its options, builds, then starts Azurite, the local Entra emulator when
- * no real tenant is configured, and the functions host. Ctrl-C stops them all.
+ * `npm start` here, `npx entra-functions-dev` in an app that uses the package: checks its options,
+ * builds (the folder's `npm run build`, when it has one), then starts Azurite, the local Entra
+ * emulator when no real tenant is configured, and the functions host for the app folder.
+ * Ctrl-C stops them all.
  */
 
-const USAGE = `Usage: npm start [-- options]
+const USAGE = `Usage: npm start [-- options]   (in an app using the package: npx entra-functions-dev [options])
 
-Builds the app, then starts Azurite (Table service), the local Entra ID emulator (unless a real
-tenant is configured) and the functions host: Azure Functions Core Tools when "func" is
-installed, else the project's local host (AUTH_DEV_HOST=local or func forces a choice).
-Settings: the environment over local.settings.json.`;
+Builds the app (npm run build, when there is one), then starts Azurite (Table service), the local
+Entra ID emulator (unless a real tenant is configured) and the functions host for the app folder:
+Azure Functions Core Tools when "func" is installed, else the local host (AUTH_DEV_HOST=local or
+func forces a choice). Settings: the environment over local.settings.json.`;
 
-const LOCAL_DIR = path.join(PROJECT_ROOT, '.local');
+const LOCAL_DIR = path.join(process.cwd(), '.local');
 const EMULATOR_DIR = path.join(LOCAL_DIR, 'emulator');
 const DEFAULT_EMULATOR_PORT = 7443;
 /** The emulator's plain-http front door for the browser (no certificate warning). */
@@ -47,12 +50,25 @@ async function main(): Promise<void> {
     process.argv.slice(2),
     settings,
     USAGE,
-    { 'no-build': '--no-build      start what dist/ holds, without building first' },
+    {
+      'no-build': '--no-build      start what is built, without building first',
+      'log-requests': '--log-requests  the local host logs one line per request',
+    },
     {
       instances: `--instances <n> n hosts (1 to ${MAX_INSTANCES}) behind a local load balancer on the port, each request to a random one (default 1)`,
+      app: '--app <dir>     the built app folder to serve (default: the current folder)',
+      landing: '--landing <p>   where a sign-in without a return URL lands (default /api/auth/me)',
     },
   );
   if (options.help) return;
+  const appDir = path.resolve(options.values.app ?? '.');
+  const landing = options.values.landing ?? '/api/auth/me';
+  const peers = missingPeers();
+  if (peers.length > 0) {
+    throw new UsageError(
+      `The dev host needs ${peers.join(' and ')}: npm install --save-dev ${peers.join(' ')}`,
+    );
+  }
   const { port } = options;
   const instances = parseCount('instances', options.values.instances ?? '1', 1, MAX_INSTANCES);
   const appOrigin = `http://localhost:${port}`;
@@ -77,8 +93,8 @@ async function main(): Promise<void> {
 
   try {
     const hostEnv: NodeJS.ProcessEnv = { ...settings, PORT: String(port), AUTH_DEV_HOST: hostKind };
-    // A sign-in without a return URL lands on the demo: nothing is served at / locally.
-    hostEnv.AUTH_DEFAULT_RETURN_TO ??= '/api/demo';
+    // A sign-in without a return URL lands somewhere served: nothing is served at / locally.
+    hostEnv.AUTH_DEFAULT_RETURN_TO ??= landing;
     // Behind the balancer every instance answers for its public origin, not its own port.
     if (instances > 1) hostEnv.AUTH_REDIRECT_URI ??= `${appOrigin}/api/auth/callback`;
 
@@ -123,9 +139,11 @@ async function main(): Promise<void> {
         : await freePort();
       while (browserPort === emulatorPort) browserPort = await freePort();
       const clientSecret = loadOrCreateDevClientSecret(EMULATOR_DIR);
-      const emulator = await spawnTsReady({
+      const emulator = await spawnReady({
         name: 'emulator',
-        script: 'dev/emulator/main.ts',
+        command: process.execPath,
+        args: [path.join(BUILT_DEV_DIR, 'emulator.js')],
+        cwd: process.cwd(),
         env: {
           ...process.env,
           EMULATOR_PORT: String(emulatorPort),
@@ -135,7 +153,7 @@ async function main(): Promise<void> {
           EMULATOR_CLIENT_ID: DEV_CLIENT_ID,
           EMULATOR_CLIENT_SECRET: clientSecret,
           EMULATOR_REDIRECT_URIS: `${appOrigin}/api/auth/callback`,
-          EMULATOR_POST_LOGOUT_REDIRECT_URIS: `${appOrigin}/,${appOrigin}/api/demo`,
+          EMULATOR_POST_LOGOUT_REDIRECT_URIS: `${appOrigin}/,${appOrigin}${landing}`,
         },
         readyPattern: /^EMULATOR_READY (.*)$/,
         echo: true,
@@ -150,13 +168,13 @@ async function main(): Promise<void> {
         AUTH_CLIENT_ID: DEV_CLIENT_ID,
         AUTH_CLIENT_SECRET: clientSecret,
         AUTH_POST_LOGOUT_REDIRECT_URI:
-          settings.AUTH_POST_LOGOUT_REDIRECT_URI ?? `${appOrigin}/api/demo`,
+          settings.AUTH_POST_LOGOUT_REDIRECT_URI ?? `${appOrigin}${landing}`,
         // The emulator plays Microsoft Graph too (/v1.0/me), for the demo's profile call.
         AUTH_GRAPH_BASE_URL: settings.AUTH_GRAPH_BASE_URL ?? new URL(authority).origin,
         NODE_EXTRA_CA_CERTS: certPath,
       });
       console.log(
-        `Identity: local Entra ID emulator at ${authority}/v2.0 (certificate ${path.relative(PROJECT_ROOT, certPath)})`,
+        `Identity: local Entra ID emulator at ${authority}/v2.0 (certificate ${path.relative(process.cwd(), certPath)})`,
       );
       console.log(
         `Identity: its login pages open in the browser at ${browserOrigin} (plain http on localhost: no certificate warning)`,
@@ -165,9 +183,17 @@ async function main(): Promise<void> {
 
     const hostPorts = instances > 1 ? await distinctFreePorts(instances, port) : [port];
     for (const [i, hostPort] of hostPorts.entries()) {
-      const host = await spawnTsReady({
+      const host = await spawnReady({
         name: `${hostKind === 'func' ? 'func' : 'app'}${instances > 1 ? i + 1 : ''}`,
-        script: 'dev/serve.ts',
+        // Plain node: the built host (lib/dev/serve.js), serving the built app.
+        command: process.execPath,
+        args: [
+          path.join(BUILT_DEV_DIR, 'serve.js'),
+          '--app',
+          appDir,
+          ...(options.flags['log-requests'] ? ['--log-requests'] : []),
+        ],
+        cwd: process.cwd(),
         env: { ...hostEnv, PORT: String(hostPort) },
         readyPattern: LOCAL_HOST_READY,
         echo: true,
@@ -182,9 +208,9 @@ async function main(): Promise<void> {
     }
     const problems = settingsProblems(hostEnv);
     console.log(`
-  Functions host: ${hostKind === 'func' ? 'Azure Functions Core Tools (func start)' : "the project's local host (Core Tools not installed)"}${instances > 1 ? `\n  Instances:      ${hostPorts.map((p, i) => `${i + 1}: http://localhost:${p}`).join(', ')}\n                  behind a load balancer on ${appOrigin} (each request to a random instance, no affinity)` : ''}
-  Open the demo:  ${appOrigin}/api/demo
-  Sign in:        ${appOrigin}/api/auth/login?returnTo=/api/auth/me
+  Functions host: ${hostKind === 'func' ? 'Azure Functions Core Tools (func start)' : 'the local host (Core Tools not installed)'}${instances > 1 ? `\n  Instances:      ${hostPorts.map((p, i) => `${i + 1}: http://localhost:${p}`).join(', ')}\n                  behind a load balancer on ${appOrigin} (each request to a random instance, no affinity)` : ''}
+  Open:           ${appOrigin}${landing}
+  Sign in:        ${appOrigin}/api/auth/login?returnTo=${encodeURIComponent(landing)}
 ${problems.length > 0 ? `${misconfiguredBanner(problems)}\n` : ''}  Press Ctrl-C to stop everything.
 `);
   } catch (error) {
@@ -195,8 +221,8 @@ ${problems.length > 0 ? `${misconfiguredBanner(problems)}\n` : ''}  Press Ctrl-C
 
 function build(): void {
   const npm = process.platform === 'win32' ? 'npm.cmd' : 'npm';
-  const result = spawnSync(npm, ['run', '--silent', 'build'], {
-    cwd: PROJECT_ROOT,
+  const result = spawnSync(npm, ['run', '--silent', '--if-present', 'build'], {
+    cwd: process.cwd(),
     stdio: 'inherit',
     shell: process.platform === 'win32',
   });
@@ -211,6 +237,19 @@ async function distinctFreePorts(count: number, publicPort: number): Promise<num
     if (candidate !== publicPort) ports.add(candidate);
   }
   return [...ports];
+}
+
+/** The optional peer dependencies the dev tools start: azurite and oidc-provider (the emulator's). */
+function missingPeers(): string[] {
+  const resolveFromHere = createRequire(path.join(BUILT_DEV_DIR, 'start.js'));
+  return ['azurite', 'oidc-provider'].filter((name) => {
+    try {
+      resolveFromHere.resolve(`${name}/package.json`);
+      return false;
+    } catch {
+      return true;
+    }
+  });
 }
 
 function isFree(port: number): Promise<boolean> {

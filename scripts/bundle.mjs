@@ -1,5 +1,5 @@
-// Builds dist/, the one folder azd deploys (azure.yaml `dist: dist`): the esbuild bundle with every
-// dependency inside, host.json, a package.json whose main is the bundle (no dependencies: the host
+// Builds dist/, the one folder azd deploys (azure.yaml `dist: dist`): the example app (example/src)
+// bundled by esbuild with every dependency inside, the library included, host.json, a package.json whose main is the bundle (no dependencies: the host
 // runs no npm install, and nothing needs one) and .funcignore, which azd applies when it zips dist/.
 import { build } from 'esbuild';
 import { copyFileSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
@@ -9,7 +9,9 @@ const BUNDLE = 'main.js';
 
 rmSync(DIST, { recursive: true, force: true });
 const result = await build({
-  entryPoints: ['src/main.ts'],
+  entryPoints: ['example/src/index.ts'],
+  // The example imports the library by its package name, as any app does: here, its sources.
+  alias: { 'entra-functions-signin': './src/index.ts' },
   outfile: `${DIST}/${BUNDLE}`,
   bundle: true,
   platform: 'node',

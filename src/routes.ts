@@ -1,22 +1,46 @@
 /**
- * The app's HTTP routes, relative to host.json's routePrefix. The function definitions, the
- * default redirect URI and the infra checks all read them from here.
+ * The sign-in endpoints' HTTP routes, relative to host.json's routePrefix. registerSignIn may
+ * change them (and the prefix) once, before the app serves anything; the function registrations,
+ * the default redirect URI, the pages' links and the infra checks all read them from here.
  */
-export const ROUTE_PREFIX = 'api';
+export const DEFAULT_ROUTE_PREFIX = 'api';
+/** The prefix of this repository's own app (host.json). */
+export const ROUTE_PREFIX = DEFAULT_ROUTE_PREFIX;
 
-export const routes = {
+export interface SignInRoutes {
+  login: string;
+  callback: string;
+  me: string;
+  logout: string;
+  health: string;
+}
+
+export const DEFAULT_ROUTES: Readonly<SignInRoutes> = {
   login: 'auth/login',
   callback: 'auth/callback',
   me: 'auth/me',
   logout: 'auth/logout',
-  hello: 'hello',
-  profile: 'profile',
-  demo: 'demo',
   health: 'health',
-  admin: 'admin',
-} as const;
+};
+
+export const routes: SignInRoutes = { ...DEFAULT_ROUTES };
+let routePrefix = DEFAULT_ROUTE_PREFIX;
+
+/** Sets the routes and the prefix (host.json's routePrefix) the sign-in endpoints use. */
+export function configureRoutes(overrides: Partial<SignInRoutes> = {}, prefix?: string): void {
+  for (const [name, route] of Object.entries(overrides)) {
+    if (route === undefined) continue;
+    if (typeof route !== 'string' || !/^[A-Za-z0-9._~\-/]+$/.test(route) || route.startsWith('/')) {
+      throw new TypeError(
+        `routes.${name} must be a relative route like "auth/login", got ${JSON.stringify(route)}.`,
+      );
+    }
+    routes[name as keyof SignInRoutes] = route;
+  }
+  if (prefix !== undefined) routePrefix = prefix.replace(/^\/+|\/+$/g, '');
+}
 
 /** `/api/<route>`: the path a browser sees. */
 export function routePath(route: string): string {
-  return `/${ROUTE_PREFIX}/${route}`;
+  return routePrefix ? `/${routePrefix}/${route}` : `/${route}`;
 }

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { loadConfig, SETTING_NAMES } from '../../src/config';
 import { routePath, routes } from '../../src/routes';
+import { examplePath } from '../../example/src/routes';
 import { Unknown } from './support/armExpressions';
 import type { PlannedDeployment } from './support/armTemplate';
 import { ROOT } from './support/bicepCli';
@@ -109,7 +110,7 @@ describeCompiled('function app settings', () => {
     const origin = `https://<${siteLabel}.defaultHostName>`;
 
     expect(settings.AUTH_REDIRECT_URI).toBe(`${origin}${routePath(routes.callback)}`);
-    expect(settings.AUTH_POST_LOGOUT_REDIRECT_URI).toBe(`${origin}${routePath(routes.demo)}`);
+    expect(settings.AUTH_POST_LOGOUT_REDIRECT_URI).toBe(`${origin}${examplePath('demo')}`);
   });
 
   it('allow other tenants only when configured: AUTH_ALLOWED_TENANTS and the organizations authority', () => {
@@ -188,7 +189,7 @@ describeCompiled('the app, started with the compiled app settings', () => {
     const config = loadConfig(environment());
 
     expect(config.postLogoutRedirectUri.href).toBe(
-      `${config.redirectUri.origin}${routePath(routes.demo)}`,
+      `${config.redirectUri.origin}${examplePath('demo')}`,
     );
   });
 });

@@ -2,7 +2,8 @@ import { spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { functionDefinitions } from '../../src/functions/definitions';
+import { exampleRoutes } from '../../example/src/routes';
+import { DEFAULT_ROUTES } from '../../src/routes';
 import { ignores, packageFiles, parseIgnoreFile, remoteBuildProblem } from './support/azdPackage';
 import { ROOT } from './support/bicepCli';
 import { readZip, writeZip } from './support/zip';
@@ -118,10 +119,15 @@ describe('the azd package (azure.yaml deploys dist/)', () => {
 
     expect({ status, stderr: status === 0 ? '' : stderr }).toEqual({ status: 0, stderr: '' });
     const names = (registered as { name: string }[]).map((m) => m.name).sort();
-    expect(names).toEqual(functionDefinitions.map((d) => d.name).sort());
+    // registerSignIn's endpoints and timer, and the example's own functions.
+    expect(names).toEqual(
+      ['authLogin', 'authCallback', 'authMe', 'authLogout', 'health', 'authCleanup']
+        .concat(Object.keys(exampleRoutes))
+        .sort(),
+    );
     const routes = JSON.stringify(registered);
-    for (const definition of functionDefinitions) {
-      if (definition.kind === 'http') expect(routes).toContain(`"route":"${definition.route}"`);
+    for (const route of [...Object.values(DEFAULT_ROUTES), ...Object.values(exampleRoutes)]) {
+      expect(routes).toContain(`"route":"${route}"`);
     }
   });
 

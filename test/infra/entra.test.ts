@@ -1,7 +1,7 @@
 import { DEFAULT_SCOPES } from '../../src/config';
-import { ADMIN_ROLE, API_SCOPE, DAEMON_ROLE } from '../../src/functions/admin';
-import { PROFILE_SCOPES } from '../../src/functions/profile';
+import { ADMIN_ROLE, API_SCOPE, DAEMON_ROLE, PROFILE_SCOPES } from '../../example/src/permissions';
 import { routePath, routes } from '../../src/routes';
+import { examplePath } from '../../example/src/routes';
 import type { PlannedDeployment, PlannedResource } from './support/armTemplate';
 import {
   AZURE,
@@ -59,7 +59,7 @@ describeCompiled('the app registration', () => {
   it('registers the callback and the post-logout page on the site host, then the extra URIs', () => {
     expect(at(app, 'properties.web.redirectUris')).toEqual([
       `${origin}${routePath(routes.callback)}`,
-      `${origin}${routePath(routes.demo)}`,
+      `${origin}${examplePath('demo')}`,
       'http://localhost:7071/api/auth/callback',
     ]);
   });

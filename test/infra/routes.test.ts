@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { ROUTE_PREFIX, routePath, routes } from '../../src/routes';
+import { examplePath } from '../../example/src/routes';
 import type { PlannedDeployment } from './support/armTemplate';
 import { ROOT } from './support/bicepCli';
 import { describeCompiled, plan, single } from './support/plannedInfra';
@@ -29,7 +30,7 @@ describeCompiled('routes in the compiled template and in the code', () => {
   it('point the login, demo and redirect outputs at those routes on the site host', () => {
     expect(deployment.outputs).toMatchObject({
       AUTH_LOGIN_URL: `${origin}${routePath(routes.login)}`,
-      DEMO_URL: `${origin}${routePath(routes.demo)}`,
+      DEMO_URL: `${origin}${examplePath('demo')}`,
       AUTH_REDIRECT_URI: `${origin}${routePath(routes.callback)}`,
       SERVICE_API_URI: origin,
     });

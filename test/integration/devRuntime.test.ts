@@ -1,113 +1,66 @@
-import { HttpResponse, type HttpHandler } from '@azure/functions';
 import { spawnSync } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
-import type { FunctionDefinition } from '../../src/functions/definitions';
+import { expandBraces } from '../../dev/host/appEntry';
+import { readRoutePrefix } from '../../dev/localHost';
 import {
-  readRoutePrefix,
-  startLocalHost,
-  PROJECT_HOST_JSON,
-  type RunningLocalHost,
-} from '../../dev/localHost';
-import { freePort, PROJECT_ROOT, spawnTsReady } from '../../dev/processes';
+  BUILT_DEV_DIR,
+  freePort,
+  PROJECT_ROOT,
+  spawnReady,
+  spawnTsReady,
+  type ManagedProcess,
+} from '../../dev/processes';
 import { localSettings } from '../../dev/settings';
 import { ROUTE_PREFIX } from '../../src/routes';
 
 /** The offline runtime itself: the local Functions host, settings, and npm start's lifecycle. */
 
-describe('local Functions host', () => {
-  let host: RunningLocalHost;
-  let base: string;
-  const lines: string[] = [];
-  let timerRuns = 0;
-  let timerRan: () => void;
-  const timerHasRun = new Promise<void>((resolve) => (timerRan = resolve));
+const FIXTURE_APP = path.join(__dirname, '..', 'support', 'fixtureApp');
 
-  const echo: HttpHandler = async (request) => ({
-    status: 201,
-    headers: { 'X-Echo': 'yes' },
-    jsonBody: {
-      method: request.method,
-      url: request.url,
-      query: Object.fromEntries(request.query),
-      params: request.params,
-      header: request.headers.get('x-custom'),
-      body: await request.text(),
-    },
-    cookies: [
-      {
-        name: 'a',
-        value: '1',
-        path: '/',
-        httpOnly: true,
-        secure: true,
-        sameSite: 'Lax',
-        maxAge: 60,
-      },
-      { name: 'b', value: '', maxAge: 0 },
-    ],
+/** The built host (what npm run serve and npm start run), serving an app folder. */
+function serveApp(appDir: string, args: string[] = [], env: NodeJS.ProcessEnv = {}) {
+  return spawnReady({
+    name: 'serve',
+    command: process.execPath,
+    args: [path.join(BUILT_DEV_DIR, 'serve.js'), '--app', appDir, '--port', '0', ...args],
+    env: { PATH: process.env.PATH ?? '', AUTH_DEV_HOST: 'local', ...env },
+    readyPattern: /ready on (http:\/\/\S+)/,
+    timeoutMs: 60_000,
   });
-  const definitions: FunctionDefinition[] = [
-    {
-      kind: 'http',
-      name: 'echo',
-      route: 'things/{id}',
-      methods: ['GET', 'POST'],
-      authLevel: 'anonymous',
-      handler: echo,
-    },
-    {
-      kind: 'http',
-      name: 'response',
-      route: 'response',
-      methods: ['GET'],
-      authLevel: 'anonymous',
-      handler: async () => new HttpResponse({ status: 202, body: 'plain' }),
-    },
-    {
-      kind: 'http',
-      name: 'boom',
-      route: 'boom',
-      methods: ['GET'],
-      authLevel: 'anonymous',
-      handler: async () => {
-        throw new Error('handler bug');
-      },
-    },
-    {
-      kind: 'timer',
-      name: 'everySecond',
-      schedule: '* * * * * *',
-      handler: async () => {
-        timerRuns++;
-        timerRan();
-      },
-    },
-  ];
+}
+
+describe('local Functions host, serving a plain v4 app through @azure/functions-core', () => {
+  let host: ManagedProcess;
+  let base: string;
 
   beforeAll(async () => {
-    host = await startLocalHost({
-      definitions,
-      routePrefix: 'api',
-      port: await freePort(),
-      log: (l) => lines.push(l),
-    });
-    base = `http://localhost:${host.port}`;
+    host = await serveApp(FIXTURE_APP);
+    base = host.ready[1]!;
   });
   afterAll(async () => {
-    await host?.close();
+    await host?.stop();
   });
 
   it("when host.json is read, then its routePrefix is the code's", () => {
-    expect(readRoutePrefix(PROJECT_HOST_JSON)).toBe(ROUTE_PREFIX);
+    expect(readRoutePrefix(path.join(PROJECT_ROOT, 'host.json'))).toBe(ROUTE_PREFIX);
+  });
+
+  it('when package.json main is a glob, then every file it names is loaded and its app.http / app.timer registered', () => {
+    expect(expandBraces('dist/src/{index.js,functions/*.js}')).toEqual([
+      'dist/src/index.js',
+      'dist/src/functions/*.js',
+    ]);
+    expect(host.output()).toMatch(/serving 4 functions/);
+    expect(host.output()).not.toMatch(/test mode/);
   });
 
   it('when a route matches, then the handler sees method, URL, query, params, headers and body', async () => {
     const response = await fetch(`${base}/api/things/42?x=1&y=two`, {
       method: 'POST',
-      headers: { 'x-custom': 'hello' },
+      headers: { 'x-custom': 'hello', cookie: 'c=1; d=2' },
       body: 'payload',
     });
     expect(response.status).toBe(201);
@@ -118,6 +71,7 @@ describe('local Functions host', () => {
       query: { x: '1', y: 'two' },
       params: { id: '42' },
       header: 'hello',
+      cookie: 'c=1; d=2',
       body: 'payload',
     });
   });
@@ -130,7 +84,7 @@ describe('local Functions host', () => {
     ]);
   });
 
-  it('when the handler returns an HttpResponse, then its status and body are served', async () => {
+  it('when the handler returns an HttpResponse, then its status and body are served (route defaults to the name)', async () => {
     const response = await fetch(`${base}/api/response`);
     expect([response.status, await response.text()]).toEqual([202, 'plain']);
   });
@@ -146,12 +100,13 @@ describe('local Functions host', () => {
   it('when a handler throws, then 500 and the host keeps serving', async () => {
     expect((await fetch(`${base}/api/boom`)).status).toBe(500);
     expect((await fetch(`${base}/api/response`)).status).toBe(202);
-    expect(lines.join('\n')).toContain('handler bug');
+    expect(host.output()).toContain('handler bug');
   });
 
   it('when a request has a Host header no URL can be built from, then 400 and the host keeps serving', async () => {
+    const port = Number(new URL(base).port);
     const status = await new Promise<string>((resolve, reject) => {
-      const socket = net.connect(host.port, '127.0.0.1', () => {
+      const socket = net.connect(port, '127.0.0.1', () => {
         socket.write('GET /api/response HTTP/1.1\r\nHost: a b\r\nConnection: close\r\n\r\n');
       });
       let data = '';
@@ -163,13 +118,50 @@ describe('local Functions host', () => {
     expect((await fetch(`${base}/api/response`)).status).toBe(202);
   });
 
-  it('when a timer is defined, then it runs on its schedule', async () => {
-    await timerHasRun;
-    expect(timerRuns).toBeGreaterThanOrEqual(1);
+  it('when a timer is registered, then it runs on its schedule with the Timer the library builds', async () => {
+    for (let i = 0; i < 100 && !/\[everySecond\] information: tick/.test(host.output()); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    expect(host.output()).toMatch(/\[everySecond\] information: tick isPastDue=false/);
   });
 
-  it('when requests are served, then one line each is logged', () => {
-    expect(lines.some((l) => /GET \/api\/response 202 \d+ms/.test(l))).toBe(true);
+  it('when requests are served without --log-requests, then no line per request is logged', async () => {
+    await fetch(`${base}/api/response`);
+    expect(host.output()).not.toMatch(/GET \/api\/response 202/);
+  });
+
+  it('when --log-requests, then one line per request', async () => {
+    const logging = await serveApp(FIXTURE_APP, ['--log-requests']);
+    try {
+      await fetch(`${logging.ready[1]}/api/response`);
+      // The line follows the response: wait for it (bounded), not a fixed time.
+      for (let i = 0; i < 50 && !/GET \/api\/response 202/.test(logging.output()); i++) {
+        await new Promise((resolve) => setTimeout(resolve, 100));
+      }
+      expect(logging.output()).toMatch(/GET \/api\/response 202 \d+ms/);
+    } finally {
+      await logging.stop();
+    }
+  });
+
+  it('when the app folder has no built entry, then one line naming it and exit code 2', () => {
+    const empty = mkdtempSync(path.join(os.tmpdir(), 'no-entry-'));
+    try {
+      writeFileSync(
+        path.join(empty, 'package.json'),
+        '{"main": "dist/src/{index.js,functions/*.js}"}',
+      );
+      const result = spawnSync(
+        process.execPath,
+        [path.join(BUILT_DEV_DIR, 'serve.js'), '--app', empty],
+        { encoding: 'utf8', env: { PATH: process.env.PATH ?? '', AUTH_DEV_HOST: 'local' } },
+      );
+      expect(result.status).toBe(2);
+      expect(result.stderr.trim()).toMatch(/matches no file .*build the app first/);
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    } finally {
+      rmSync(empty, { recursive: true, force: true });
+    }
   });
 });
 
@@ -206,7 +198,7 @@ describe('npm start', () => {
       name: 'start',
       script: 'dev/start.ts',
       // The test run has built dist/ already.
-      args: ['--no-build'],
+      args: ['--no-build', '--app', 'dist', '--landing', '/api/demo'],
       env: { ...process.env, PORT: String(port), AUTH_DEV_HOST: 'local' },
       readyPattern: /Press Ctrl-C to stop everything/,
       timeoutMs: 60_000,
@@ -223,7 +215,7 @@ describe('npm start', () => {
       ports = [port, tablePort, emulatorPort, browserPort];
       expect(browserPort).not.toBe(emulatorPort);
       expect(output).toContain(`http://localhost:${port}/api/demo`);
-      expect(output).toMatch(/the project's local host/);
+      expect(output).toMatch(/the local host/);
       expect(output).not.toMatch(/test mode/);
       expect(output).not.toMatch(/MISCONFIGURED/);
 
@@ -257,7 +249,16 @@ describe('npm start', () => {
     const start = await spawnTsReady({
       name: 'start',
       script: 'dev/start.ts',
-      args: ['--no-build', '--instances', '3'],
+      args: [
+        '--no-build',
+        '--app',
+        'dist',
+        '--landing',
+        '/api/demo',
+        '--instances',
+        '3',
+        '--log-requests',
+      ],
       env: { ...process.env, PORT: String(port), AUTH_DEV_HOST: 'local' },
       readyPattern: /Press Ctrl-C to stop everything/,
       timeoutMs: 90_000,
@@ -272,7 +273,7 @@ describe('npm start', () => {
       for (let i = 0; i < 30; i++) {
         expect((await fetch(`http://localhost:${port}/api/health`)).status).toBe(200);
       }
-      // Each instance logs the requests it served: the balancer spread them over all three.
+      // With --log-requests each instance logs the requests it served: the balancer spread them.
       for (const name of ['app1', 'app2', 'app3']) {
         expect(start.output()).toMatch(new RegExp(`\\[${name}\\] .*GET /api/health 200`));
       }
@@ -341,7 +342,7 @@ describe('npm run serve and npm start, when the command or the settings are wron
     await new Promise<void>((resolve) => blocker.listen(0, '127.0.0.1', resolve));
     const port = (blocker.address() as net.AddressInfo).port;
     try {
-      const result = run('dev/serve.ts', ['--port', String(port)]);
+      const result = run('dev/serve.ts', ['--app', 'dist', '--port', String(port)]);
       expect(result.status).toBe(1);
       expect(result.stderr).toContain(`Port ${port} is already in use`);
       expect(result.stderr).not.toMatch(/^\s+at /m);
@@ -354,7 +355,7 @@ describe('npm run serve and npm start, when the command or the settings are wron
     const server = await spawnTsReady({
       name: 'serve',
       script: 'dev/serve.ts',
-      args: ['--port', '0'],
+      args: ['--app', 'dist', '--port', '0'],
       // No tenant, client or storage: every required setting is missing.
       env: { PATH: process.env.PATH ?? '', AUTH_DEV_HOST: 'local' },
       readyPattern: /MISCONFIGURED/,

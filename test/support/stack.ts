@@ -1,6 +1,14 @@
 import { readFileSync } from 'node:fs';
 import { LOCAL_HOST_READY } from '../../dev/functionsHost';
-import { freePort, spawnTsReady, stopAll, type ManagedProcess } from '../../dev/processes';
+import path from 'node:path';
+import {
+  BUILT_DEV_DIR,
+  freePort,
+  PROJECT_ROOT,
+  spawnReady,
+  stopAll,
+  type ManagedProcess,
+} from '../../dev/processes';
 import { startTestAzurite } from './azurite';
 import { ensureDevCertificate } from '../../dev/emulator/certificate';
 import { startEmulatorProcess, TEST_CERT_DIR, type EmulatorProcess } from './emulatorProcess';
@@ -8,7 +16,7 @@ import { startFaultProxy, type FaultProxy } from './faultProxy';
 
 /**
  * The whole thing as a user runs it, on free ports: Azurite, the Entra emulator, and N
- * instances of the served functions (`dev/serve.ts`, the local host) sharing one storage.
+ * instances of the served app (dist/, by the built local host lib/dev/serve.js) sharing one storage.
  * The app's public origin is `appOrigin`: one instance, or a load balancer in front of many.
  */
 
@@ -121,9 +129,11 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
 
     const hosts = await Promise.all(
       instancePorts.map((port) =>
-        spawnTsReady({
+        spawnReady({
           name: `host:${port}`,
-          script: 'dev/serve.ts',
+          // What npm run serve runs: the built host (plain node) serving the built app.
+          command: process.execPath,
+          args: [path.join(BUILT_DEV_DIR, 'serve.js'), '--app', path.join(PROJECT_ROOT, 'dist')],
           env: {
             PATH: process.env.PATH,
             HOME: process.env.HOME,

@@ -1,13 +1,14 @@
-import { HTML_PAGE, NO_STORE, prefersJson } from './http';
-import { escapeHtml, page } from './pages';
-import { requireUser } from './requireUser';
-
-/** The app role the demo's Admin-only function requires (declared in infra/app/entra.bicep). */
-export const ADMIN_ROLE = 'Admin';
-/** The delegated scope of the app's API a user's bearer token must carry. */
-export const API_SCOPE = 'access_as_user';
-/** The application permission a daemon's app-only token must carry. */
-export const DAEMON_ROLE = 'Admin.Read.All';
+import { app } from '@azure/functions';
+import {
+  escapeHtml,
+  HTML_PAGE,
+  NO_STORE,
+  page,
+  prefersJson,
+  requireUser,
+} from 'entra-functions-signin';
+import { ADMIN_ROLE, API_SCOPE, DAEMON_ROLE } from '../permissions';
+import { exampleRoutes } from '../routes';
 
 /**
  * GET /api/admin: an example of a function for one app role. A signed-in user without the role
@@ -36,3 +37,10 @@ export const admin = requireUser(
     };
   },
 );
+
+app.http('admin', {
+  route: exampleRoutes.admin,
+  methods: ['GET'],
+  authLevel: 'anonymous',
+  handler: admin,
+});

@@ -1,14 +1,6 @@
-import type { HttpResponseInit } from '@azure/functions';
-import { routePath, routes } from '../routes';
-import { HTML_PAGE } from './http';
-import { page } from './pages';
-
-const ME = routePath(routes.me);
-const LOGIN = `${routePath(routes.login)}?returnTo=${encodeURIComponent(routePath(routes.demo))}`;
-const LOGOUT = routePath(routes.logout);
-const HELLO = routePath(routes.hello);
-const PROFILE = routePath(routes.profile);
-const ADMIN = routePath(routes.admin);
+import { app, type HttpResponseInit } from '@azure/functions';
+import { HTML_PAGE, page, signInPath } from 'entra-functions-signin';
+import { examplePath, exampleRoutes } from '../routes';
 
 /**
  * GET /api/demo: what a newcomer sees first. Uses only the public endpoints: it asks
@@ -18,6 +10,15 @@ const ADMIN = routePath(routes.admin);
  * reason, so the page remembers, in sessionStorage, what it last saw.
  */
 export async function demo(): Promise<HttpResponseInit> {
+  // Read per request: registerSignIn may have moved the sign-in routes after this file loaded.
+  const ME = signInPath('me');
+  const LOGIN = `${signInPath('login')}?returnTo=${encodeURIComponent(examplePath('demo'))}`;
+  const LOGOUT = signInPath('logout');
+  const [HELLO, PROFILE, ADMIN] = [
+    examplePath('hello'),
+    examplePath('profile'),
+    examplePath('admin'),
+  ];
   return {
     status: 200,
     headers: { ...HTML_PAGE },
@@ -87,3 +88,10 @@ const SESSION_KEY = 'demo-session';
     ),
   };
 }
+
+app.http('demo', {
+  route: exampleRoutes.demo,
+  methods: ['GET'],
+  authLevel: 'anonymous',
+  handler: demo,
+});

@@ -1,6 +1,6 @@
-import { HTML_PAGE } from './http';
-import { escapeHtml, page } from './pages';
-import { requireUser } from './requireUser';
+import { app } from '@azure/functions';
+import { escapeHtml, HTML_PAGE, page, requireUser } from 'entra-functions-signin';
+import { exampleRoutes } from '../routes';
 
 /** GET /api/hello: an example of a function protected with requireUser. */
 export const hello = requireUser(async (_request, _context, { user }) => ({
@@ -12,3 +12,10 @@ export const hello = requireUser(async (_request, _context, { user }) => ({
 <p>This function is protected with <code>requireUser</code>.</p></div>`,
   ),
 }));
+
+app.http('hello', {
+  route: exampleRoutes.hello,
+  methods: ['GET'],
+  authLevel: 'anonymous',
+  handler: hello,
+});

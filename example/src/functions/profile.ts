@@ -1,12 +1,23 @@
-import type { HttpRequest, HttpResponseInit, InvocationContext } from '@azure/functions';
-import { services } from '../composition';
-import { HTML_PAGE, NO_STORE, prefersJson } from './http';
-import { escapeHtml, page } from './pages';
-import { requireUser } from './requireUser';
-import { claimsChallengeOf, getAccessToken } from './tokens';
+import {
+  app,
+  type HttpRequest,
+  type HttpResponseInit,
+  type InvocationContext,
+} from '@azure/functions';
+import {
+  claimsChallengeOf,
+  escapeHtml,
+  getAccessToken,
+  graphBaseUrl,
+  HTML_PAGE,
+  NO_STORE,
+  page,
+  prefersJson,
+  requireUser,
+} from 'entra-functions-signin';
+import { PROFILE_SCOPES } from '../permissions';
+import { exampleRoutes } from '../routes';
 
-/** Microsoft Graph's delegated permission for the signed-in user's own profile. */
-export const PROFILE_SCOPES = ['User.Read'];
 const GRAPH_TIMEOUT_MS = 10_000;
 
 interface GraphProfile {
@@ -38,7 +49,7 @@ export const profile = requireUser(
 );
 
 function callGraphMe(token: string): Promise<Response> {
-  return fetch(new URL('/v1.0/me', services().config.graphBaseUrl), {
+  return fetch(new URL('/v1.0/me', graphBaseUrl()), {
     headers: { Authorization: `Bearer ${token}`, Accept: 'application/json' },
     signal: AbortSignal.timeout(GRAPH_TIMEOUT_MS),
   });
@@ -91,3 +102,10 @@ function profileResponse(request: HttpRequest, me: GraphProfile): HttpResponseIn
     ),
   };
 }
+
+app.http('profile', {
+  route: exampleRoutes.profile,
+  methods: ['GET'],
+  authLevel: 'anonymous',
+  handler: profile,
+});

@@ -1,0 +1,82 @@
+import type {
+  FunctionsCoreRegistry,
+  RegisteredFunction,
+  RpcInvocationRequest,
+  RpcInvocationResponse,
+  RpcLogCategory,
+  RpcLogLevel,
+} from './functionsCore';
+
+/**
+ * One invocation, in the order the Node.js worker runs it: the app's programming model builds
+ * the arguments from the RPC request, preInvocation hooks, the function, postInvocation hooks,
+ * then the programming model turns the result into the RPC response.
+ */
+export async function invokeFunction(
+  registry: FunctionsCoreRegistry,
+  registered: RegisteredFunction,
+  invocationId: string,
+  request: RpcInvocationRequest,
+  log: (level: RpcLogLevel, category: RpcLogCategory, message: string) => void,
+): Promise<RpcInvocationResponse> {
+  const coreContext: {
+    invocationId: string;
+    request: RpcInvocationRequest;
+    metadata: RegisteredFunction['metadata'];
+    state?: 'preInvocationHooks' | 'postInvocationHooks' | 'invocation';
+    log: typeof log;
+  } = { invocationId, request, metadata: registered.metadata, log };
+  const model = await registry.programmingModel().getInvocationModel(coreContext);
+  const { context, inputs } = await model.getArguments();
+  const hookData: Record<string, unknown> = {};
+  const appHookData = registry.appHookData;
+
+  const pre = {
+    hookData,
+    appHookData,
+    invocationContext: context,
+    inputs,
+    functionCallback: registered.callback,
+  };
+  await runHooks(registry, 'preInvocation', pre, coreContext, 'preInvocationHooks');
+
+  let result: unknown;
+  let error: unknown;
+  try {
+    coreContext.state = 'invocation';
+    result = await model.invokeFunction(context, pre.inputs, pre.functionCallback);
+  } catch (thrown) {
+    error = thrown;
+  } finally {
+    coreContext.state = undefined;
+  }
+
+  const post = {
+    hookData,
+    appHookData,
+    invocationContext: context,
+    inputs: pre.inputs,
+    result,
+    error,
+  };
+  await runHooks(registry, 'postInvocation', post, coreContext, 'postInvocationHooks');
+  if (post.error) throw post.error;
+  return model.getResponse(context, post.result);
+}
+
+async function runHooks(
+  registry: FunctionsCoreRegistry,
+  name: 'preInvocation' | 'postInvocation',
+  hookContext: Record<string, unknown>,
+  coreContext: { state?: string },
+  state: 'preInvocationHooks' | 'postInvocationHooks',
+): Promise<void> {
+  const hooks = registry.hooks(name);
+  if (hooks.length === 0) return;
+  coreContext.state = state;
+  try {
+    for (const hook of hooks) await hook(hookContext);
+  } finally {
+    coreContext.state = undefined;
+  }
+}
