@@ -52,6 +52,8 @@ async function main(): Promise<void> {
     USAGE,
     {
       'no-build': '--no-build      start what is built, without building first',
+      'any-ports':
+        '--any-ports     Azurite and the emulator on free ports, not 10002, 7443 and 7444',
       'log-requests': '--log-requests  the local host logs one line per request',
     },
     {
@@ -77,6 +79,9 @@ async function main(): Promise<void> {
   if (port !== 0 && !(await isFree(port)))
     throw Object.assign(new Error(), { code: 'EADDRINUSE', port });
   if (!options.flags['no-build']) build();
+  // The well-known ports when free (bookmarks keep working), else any; tests ask for any.
+  const preferredPort = async (port: number) =>
+    !options.flags['any-ports'] && (await isFree(port)) ? port : freePort();
   const running: ManagedProcess[] = [];
   let balancer: LoadBalancer | undefined;
   let stopping = false;
@@ -105,7 +110,7 @@ async function main(): Promise<void> {
     ) {
       console.log('Storage: using the configured account (Azurite not started).');
     } else {
-      const tablePort = (await isFree(DEFAULT_TABLE_PORT)) ? DEFAULT_TABLE_PORT : await freePort();
+      const tablePort = await preferredPort(DEFAULT_TABLE_PORT);
       // Core Tools needs blob and queue too (timer trigger locks); the local host only tables.
       const allServices =
         hostKind === 'func'
@@ -131,12 +136,8 @@ async function main(): Promise<void> {
     } else {
       // The certificate must exist before the host starts: Node reads NODE_EXTRA_CA_CERTS once.
       const { certPath } = await ensureDevCertificate(EMULATOR_DIR);
-      const emulatorPort = (await isFree(DEFAULT_EMULATOR_PORT))
-        ? DEFAULT_EMULATOR_PORT
-        : await freePort();
-      let browserPort = (await isFree(DEFAULT_EMULATOR_BROWSER_PORT))
-        ? DEFAULT_EMULATOR_BROWSER_PORT
-        : await freePort();
+      const emulatorPort = await preferredPort(DEFAULT_EMULATOR_PORT);
+      let browserPort = await preferredPort(DEFAULT_EMULATOR_BROWSER_PORT);
       while (browserPort === emulatorPort) browserPort = await freePort();
       const clientSecret = loadOrCreateDevClientSecret(EMULATOR_DIR);
       const emulator = await spawnReady({

@@ -198,7 +198,7 @@ describe('npm start', () => {
       name: 'start',
       script: 'dev/start.ts',
       // The test run has built dist/ already.
-      args: ['--no-build', '--app', 'dist', '--landing', '/api/demo'],
+      args: ['--no-build', '--any-ports', '--app', 'dist', '--landing', '/api/demo'],
       env: { ...process.env, PORT: String(port), AUTH_DEV_HOST: 'local' },
       readyPattern: /Press Ctrl-C to stop everything/,
       timeoutMs: 60_000,
@@ -251,6 +251,7 @@ describe('npm start', () => {
       script: 'dev/start.ts',
       args: [
         '--no-build',
+        '--any-ports',
         '--app',
         'dist',
         '--landing',
