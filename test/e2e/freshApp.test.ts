@@ -36,8 +36,18 @@ const run = (command: string, args: string[], cwd: string) => {
   return result.stdout;
 };
 
-// The app's files. The first function is the quickstart's; index.ts and whoAmI.ts are what the
-// README's "Add sign-in to an existing Functions app" tells a team to add.
+/** A ts block of the README that starts with `// <file>` (list items indent theirs). */
+function readmeBlock(file: string): string {
+  const readme = readFileSync(path.join(PROJECT_ROOT, 'README.md'), 'utf8');
+  for (const match of readme.matchAll(/^( *)```ts\n([\s\S]*?)^\1```/gm)) {
+    const indent = match[1] ?? '';
+    const code = (match[2] ?? '').replace(new RegExp(`^${indent}`, 'gm'), '');
+    if (code.startsWith(`// ${file}\n`)) return code;
+  }
+  throw new Error(`README has no ts block starting with "// ${file}"`);
+}
+
+// The app's files: the quickstart's host.json, tsconfig and first function, and the README's lines.
 const APP_FILES: Record<string, string> = {
   'host.json': JSON.stringify({
     version: '2.0',
@@ -64,22 +74,9 @@ export async function httpTrigger(request: HttpRequest, context: InvocationConte
 
 app.http('httpTrigger', { methods: ['GET', 'POST'], authLevel: 'anonymous', handler: httpTrigger });
 `,
-  'src/index.ts': `import { app } from '@azure/functions';
-import { registerSignIn } from 'entra-functions-signin';
-
-registerSignIn(app);
-`,
-  'src/functions/whoAmI.ts': `import { app } from '@azure/functions';
-import { requireUser } from 'entra-functions-signin';
-
-app.http('whoAmI', {
-  methods: ['GET'],
-  authLevel: 'anonymous',
-  handler: requireUser(async (request, context, { user }) => ({
-    jsonBody: { name: user.name, oid: user.oid },
-  })),
-});
-`,
+  // What the README's "Add sign-in to an existing Functions app" says to add, as written there.
+  'src/index.ts': readmeBlock('src/index.ts'),
+  'src/functions/whoAmI.ts': readmeBlock('src/functions/whoAmI.ts'),
 };
 
 let appDir: string;

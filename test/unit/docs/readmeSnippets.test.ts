@@ -39,9 +39,9 @@ function typeErrors(fileName: string, source: string): string[] {
 }
 
 describe('README snippets', () => {
-  it('when the orders example is saved as src/functions/orders.ts, then it type-checks', () => {
-    expect(typeErrors('src/functions/orders.ts', readmeFile('src/functions/orders.ts'))).toEqual(
-      [],
-    );
+  it('when the orders example is saved as example/src/functions/orders.ts, then it type-checks', () => {
+    expect(
+      typeErrors('example/src/functions/orders.ts', readmeFile('example/src/functions/orders.ts')),
+    ).toEqual([]);
   });
 });
