@@ -84,6 +84,7 @@ let tarball: string;
 let dev: ManagedProcess | undefined;
 let browser: Browser | undefined;
 let origin: string;
+let withoutPeers: { status: number | null; stderr: string };
 
 beforeAll(async () => {
   if (!existsSync(path.join(PROJECT_ROOT, 'lib', 'index.js'))) {
@@ -121,6 +122,12 @@ beforeAll(async () => {
     'npm',
     ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts'],
     appDir,
+  );
+  // Before the optional peers are there: the command says what to install.
+  withoutPeers = spawnSync(
+    process.execPath,
+    [path.join(appDir, 'node_modules', '.bin', 'entra-functions-dev'), '--no-build'],
+    { cwd: appDir, encoding: 'utf8', env: { PATH: process.env.PATH, AUTH_DEV_HOST: 'local' } },
   );
   // The app's dev dependencies (npm i -D typescript @types/node azurite oidc-provider), linked
   // from this repository's node_modules instead of downloaded again.
@@ -184,6 +191,13 @@ describe('a fresh v4 app with the packed package', () => {
     expect(
       entries.filter((e) => /\.test\.|\/test\/|\/infra\/|\.ts$/.test(e) && !e.endsWith('.d.ts')),
     ).toEqual([]);
+  });
+
+  it('when azurite and oidc-provider are not installed, then entra-functions-dev says how to install them, in one line', () => {
+    expect(withoutPeers.status).toBe(2);
+    expect(withoutPeers.stderr.trim()).toBe(
+      'The dev host needs azurite and oidc-provider: npm install --save-dev azurite oidc-provider',
+    );
   });
 
   it("when served by entra-functions-dev, then the app's own functions and the sign-in endpoints are there", async () => {
