@@ -1,7 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { UsageError } from './cli';
 
-/** Which host serves the functions: Core Tools when installed, else the project's local host. */
+/** Which host serves the functions: Core Tools when installed, else the local host (localHost.ts). */
 export type HostKind = 'func' | 'local';
 
 export function chooseHost(

@@ -1,5 +1,3 @@
-import { serialize } from 'cookie';
-import { Cron } from 'croner';
 import { randomUUID } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import http from 'node:http';
@@ -9,13 +7,13 @@ import {
   installFunctionsCore,
   type FunctionsCoreRegistry,
   type RegisteredFunction,
-  type RpcHttpCookie,
   type RpcHttpData,
-  type RpcInvocationResponse,
   type RpcLogLevel,
-  type RpcTypedData,
 } from './host/functionsCore';
 import { invokeFunction } from './host/invoke';
+import { flattenHeaders, httpResultOf, writeResponse } from './host/rpcHttp';
+import { startTimers } from './host/timers';
+import { triggerOf } from './host/triggers';
 import { closeServers, listenOnLoopback, portOf } from './loopback';
 
 /**
@@ -76,6 +74,16 @@ export async function startLocalHost(options: LocalHostOptions): Promise<Running
     coreLog(level, category, message),
   );
   await loadAppEntry(options.appDir);
+  // As the worker does once the entry is loaded, and before it is stopped.
+  const appHook = async (name: 'appStart' | 'appTerminate') => {
+    const context = {
+      hookData: {},
+      appHookData: registry.appHookData,
+      functionAppDirectory: options.appDir,
+    };
+    for (const hook of registry.hooks(name)) await hook(context);
+  };
+  await appHook('appStart');
   const routePrefix = readRoutePrefix(path.join(options.appDir, 'host.json'));
   const routes = httpRoutes(registry, routePrefix);
   const functionNames = registry.functions.map((f) => f.metadata.name);
@@ -164,15 +172,10 @@ export async function startLocalHost(options: LocalHostOptions): Promise<Running
     functionNames,
     close: async () => {
       for (const timer of timers) timer.stop();
+      await appHook('appTerminate');
       await closeServers(servers);
     },
   };
-}
-
-function triggerOf(registered: RegisteredFunction) {
-  return Object.entries(registered.metadata.bindings).find(
-    ([, binding]) => binding.direction === 'in' && /Trigger$/i.test(binding.type ?? ''),
-  );
 }
 
 function httpRoutes(registry: FunctionsCoreRegistry, routePrefix: string): HttpRoute[] {
@@ -187,99 +190,6 @@ function httpRoutes(registry: FunctionsCoreRegistry, routePrefix: string): HttpR
     routes.push({ registered, pattern: routePattern(routePrefix, route), methods, triggerName });
   }
   return routes;
-}
-
-function startTimers(
-  registry: FunctionsCoreRegistry,
-  coreLog: (level: RpcLogLevel, category: string, message: string, name?: string) => void,
-): Cron[] {
-  const timers: Cron[] = [];
-  for (const registered of registry.functions) {
-    const [triggerName, trigger] = triggerOf(registered) ?? [];
-    if (!triggerName || trigger?.type?.toLowerCase() !== 'timertrigger') continue;
-    const name = registered.metadata.name;
-    const schedule = String(trigger.schedule);
-    const run = async (job: Cron) => {
-      const now = new Date().toISOString();
-      // The shape the Functions host sends for a timer trigger (the library camel-cases it).
-      const timer = {
-        Schedule: { AdjustForDST: false },
-        ScheduleStatus: { Last: now, Next: job.nextRun()?.toISOString() ?? '', LastUpdated: now },
-        IsPastDue: false,
-      };
-      const invocationId = randomUUID();
-      try {
-        await invokeFunction(
-          registry,
-          registered,
-          invocationId,
-          {
-            invocationId,
-            inputData: [{ name: triggerName, data: { json: JSON.stringify(timer) } }],
-          },
-          (level, category, message) => coreLog(level, category, message, name),
-        );
-      } catch (error) {
-        coreLog(
-          'error',
-          'system',
-          `timer failed: ${error instanceof Error ? error.message : String(error)}`,
-          name,
-        );
-      }
-    };
-    timers.push(new Cron(schedule, { protect: true, catch: true }, run));
-  }
-  return timers;
-}
-
-/** The HTTP output of the invocation: the return value, or an output binding of type http. */
-function httpResultOf(
-  registered: RegisteredFunction,
-  response: RpcInvocationResponse,
-): RpcHttpData | undefined {
-  if (response.returnValue?.http) return response.returnValue.http;
-  const httpOutput = Object.entries(registered.metadata.bindings).find(
-    ([name, b]) => b.direction === 'out' && b.type === 'http' && name !== '$return',
-  )?.[0];
-  return response.outputData?.find((o) => o.name === httpOutput)?.data?.http ?? undefined;
-}
-
-function writeResponse(res: http.ServerResponse, result: RpcHttpData | undefined): number {
-  if (!result) {
-    res.writeHead(204).end();
-    return 204;
-  }
-  const status = Number(result.statusCode ?? 200);
-  const headers: Record<string, string | string[]> = { ...result.headers };
-  const cookies = (result.cookies ?? []).map(serializeCookie);
-  if (cookies.length > 0) headers['Set-Cookie'] = cookies;
-  res.writeHead(status, headers).end(bodyBytes(result.body));
-  return status;
-}
-
-function bodyBytes(body: RpcTypedData | null | undefined): Buffer | undefined {
-  if (!body) return undefined;
-  if (body.bytes)
-    return Buffer.from(body.bytes.buffer, body.bytes.byteOffset, body.bytes.byteLength);
-  if (typeof body.string === 'string') return Buffer.from(body.string);
-  if (typeof body.json === 'string') return Buffer.from(body.json);
-  return undefined;
-}
-
-/** As the Functions host writes an RPC cookie into Set-Cookie. */
-function serializeCookie(cookie: RpcHttpCookie): string {
-  const sameSite = cookie.sameSite === 'explicitNone' ? 'none' : cookie.sameSite;
-  const expires = cookie.expires?.value?.seconds;
-  return serialize(cookie.name ?? '', cookie.value ?? '', {
-    domain: cookie.domain?.value ?? undefined,
-    path: cookie.path?.value ?? undefined,
-    expires: typeof expires === 'number' ? new Date(expires * 1000) : undefined,
-    secure: cookie.secure?.value ?? undefined,
-    httpOnly: cookie.httpOnly?.value ?? undefined,
-    sameSite: sameSite === 'none' || !sameSite ? undefined : sameSite,
-    maxAge: cookie.maxAge?.value ?? undefined,
-  });
 }
 
 /** RFC 9110 Host: uri-host [":" port], no userinfo; a reg-name or an IP literal. */
@@ -313,16 +223,6 @@ function routePattern(prefix: string, route: string): RegExp {
       return param ? `(?<${param[1]}>[^/]+)` : segment.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
     });
   return new RegExp(`^/${segments.join('/')}/?$`, 'i');
-}
-
-function flattenHeaders(headers: http.IncomingHttpHeaders): Record<string, string> {
-  const flat: Record<string, string> = {};
-  for (const name in headers) {
-    const value = headers[name];
-    if (value === undefined) continue;
-    flat[name] = Array.isArray(value) ? value.join(name === 'cookie' ? '; ' : ', ') : value;
-  }
-  return flat;
 }
 
 class BodyTooLarge extends Error {}

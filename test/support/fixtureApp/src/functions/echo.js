@@ -42,3 +42,8 @@ app.get('boom', {
     throw new Error('handler bug');
   },
 });
+
+app.get('hooked', {
+  authLevel: 'anonymous',
+  handler: async () => ({ body: 'the function' }),
+});
