@@ -1,6 +1,6 @@
 /**
  * ============================================================================================
- *  COUNTER-EXAMPLE. DO NOT COPY. Never deployed (the build bundles src/main.ts only).
+ *  COUNTER-EXAMPLE. DO NOT COPY. Never deployed (the build bundles example/src/index.ts only).
  * ============================================================================================
  *
  * The classic broken setup this project exists to replace, kept only so the scale-out harness
