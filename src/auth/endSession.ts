@@ -37,6 +37,7 @@ export async function endSession(
   if (!session) return { kind: 'redirect', location: postLogout, cookies };
   // The tokens first: a failure here leaves the session, so signing out again finishes the job.
   await ctx.tokenCache.deleteTokenCache(key);
+  await ctx.sessionGroups.deleteSessionGroups(key);
   await ctx.store.deleteSession(key);
   ctx.log.info(`logout: session ended for oid=${session.user.oid}`);
 
