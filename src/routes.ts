@@ -14,6 +14,7 @@ export const routes = {
   demo: 'demo',
   health: 'health',
   admin: 'admin',
+  members: 'members',
 } as const;
 
 /** `/api/<route>`: the path a browser sees. */

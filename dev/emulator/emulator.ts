@@ -21,7 +21,7 @@ import {
 import { ensureDevCertificate } from './certificate';
 import { CONTROL_PREFIX, handleControl } from './control';
 import { asHttpsRequest, FrontDoorResponse, withoutForwardedHeaders } from './frontDoor';
-import { handleGraph, sendJson } from './graph';
+import { handleGraph, sendJson, type GraphSwitches } from './graph';
 import { loginPage, messagePage, type LoginHint } from './pages';
 import bundledUsers from './users.json';
 
@@ -147,6 +147,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     apiClientId: clients[0]?.clientId ?? '',
     daemons: options.daemons ?? [],
   });
+  const graphSwitches: GraphSwitches = { outage: 'none', calls: {} };
   const tokenRequests = new WeakMap<IncomingMessage, TokenRequestInfo>();
   const sessionCookie: CookieOptions = {
     httpOnly: true,
@@ -192,7 +193,17 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     conformIdTokenClaims: false,
     scopes: ['openid', 'profile', 'email', 'offline_access'],
     claims: {
-      openid: ['sub', 'tid', 'ver', 'nbf', 'roles', 'groups', 'login_hint'],
+      openid: [
+        'sub',
+        'tid',
+        'ver',
+        'nbf',
+        'roles',
+        'groups',
+        'login_hint',
+        '_claim_names',
+        '_claim_sources',
+      ],
       profile: ['name', 'preferred_username', 'oid'],
       email: ['email'],
     },
@@ -307,9 +318,14 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     const prefix = `/${tenantId}`;
     if (url.pathname.startsWith('/v1.0/') || url.pathname.startsWith(CONTROL_PREFIX)) {
       const api = url.pathname.startsWith('/v1.0/')
-        ? handleGraph(req, res, url, { tokens: apiTokens, users: usersByOid })
+        ? handleGraph(req, res, url, {
+            tokens: apiTokens,
+            users: usersByOid,
+            switches: graphSwitches,
+          })
         : handleControl(req, res, url, {
             tokens: apiTokens,
+            graph: graphSwitches,
             findUser: (id) => findUser(users, id),
           });
       api.catch((error: Error) => {
@@ -444,11 +460,30 @@ function entraClaims(user: TestUser, tenantId: string, use: string): Record<stri
     email: user.email,
     // Entra leaves these out rather than sending empty arrays.
     ...(user.roles.length > 0 ? { roles: user.roles } : {}),
-    ...(user.groups.length > 0 ? { groups: user.groups } : {}),
+    ...groupsClaims(user, tenantId),
     // Entra's optional login_hint claim: an opaque value to send back as logout_hint/login_hint.
     login_hint: loginHintFor(user, tenantId),
     // oidc-provider sets iat and exp but not nbf, which Entra always sends.
     ...(use === 'id_token' ? { nbf: Math.floor(Date.now() / 1000) } : {}),
+  };
+}
+
+/**
+ * Entra's groups claim, or past 200 groups (a JWT's limit) its overage marker instead: no
+ * `groups`, but `_claim_names` pointing at a `_claim_sources` entry (an old Graph URL).
+ * @see https://learn.microsoft.com/entra/identity-platform/id-token-claims-reference#groups-overage-claim
+ */
+export const TOKEN_GROUPS_LIMIT = 200;
+function groupsClaims(user: TestUser, tenantId: string): Record<string, unknown> {
+  if (user.groups.length === 0) return {};
+  if (user.groups.length <= TOKEN_GROUPS_LIMIT) return { groups: user.groups };
+  return {
+    _claim_names: { groups: 'src1' },
+    _claim_sources: {
+      src1: {
+        endpoint: `https://graph.windows.net/${tenantId}/users/${user.oid}/getMemberObjects`,
+      },
+    },
   };
 }
 

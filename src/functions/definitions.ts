@@ -9,6 +9,7 @@ import { hello } from './hello';
 import { login } from './login';
 import { logout } from './logout';
 import { me } from './me';
+import { members } from './members';
 import { profile } from './profile';
 
 /**
@@ -60,5 +61,6 @@ export const functionDefinitions: readonly FunctionDefinition[] = [
   http('demo', routes.demo, ['GET'], demo),
   http('health', routes.health, ['GET'], health),
   http('admin', routes.admin, ['GET'], admin),
+  http('members', routes.members, ['GET'], members),
   { kind: 'timer', name: 'authCleanup', schedule: CLEANUP_SCHEDULE, handler: cleanup },
 ];
