@@ -17,12 +17,13 @@ import { statusOf } from './tableErrors';
  * A separate row, not the session's: the session row is read on every request and stays small;
  * this one is read only by functions that name groups. 16 bytes a group (a GUID as text would be
  * 72 bytes of UTF-16), so 5,000 groups are 80 KB in 2 properties, and the most a row may hold,
- * MAX_STORED_GROUPS, is 768 KB: under the 1 MiB entity limit whatever Graph returns.
+ * MAX_STORED_GROUPS (32,000), is 512 KB (683 KB as base64 on the wire): well under the 1 MiB
+ * entity limit, and above the most the lookup reads (MAX_GROUP_PAGES of 999).
  */
 
 export const SESSION_GROUPS_PREFIX = 'g.';
 const GROUPS_PER_PROPERTY = 4_000;
-const MAX_PROPERTIES = 12;
+const MAX_PROPERTIES = 8;
 export const MAX_STORED_GROUPS = GROUPS_PER_PROPERTY * MAX_PROPERTIES;
 const GUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
