@@ -18,6 +18,7 @@ import { handleGraph, sendJson, type GraphSwitches } from './graph';
 import { InteractionHandler, sendHtml } from './interactions';
 import { messagePage } from './pages';
 import { providerConfiguration, signingKey } from './providerConfiguration';
+import { mountOf } from './tenants';
 import { findUser, validateUsers, type TestUser } from './users';
 import bundledUsers from './users.json';
 
@@ -166,6 +167,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
       browserOrigin,
       apiTokens,
       tokenRequests,
+      usersByOid,
+      signingKey: tokenSigningKey,
     }),
   );
   const providerCallback = provider.callback();
@@ -180,7 +183,8 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
         options.log?.(`${req.method} ${url.pathname} ${res.statusCode} ${Date.now() - started}ms`);
       });
     }
-    const prefix = `/${tenantId}`;
+    // The tenant's own endpoints, or the same under /organizations and /common (tenants.ts).
+    const prefix = mountOf(url.pathname, tenantId) ?? `/${tenantId}`;
     if (url.pathname.startsWith('/v1.0/') || url.pathname.startsWith(CONTROL_PREFIX)) {
       const api = url.pathname.startsWith('/v1.0/')
         ? handleGraph(req, res, url, {

@@ -1,7 +1,9 @@
 import type { IncomingMessage } from 'node:http';
 import type { CookieOptions, KoaContext, Middleware, Provider } from 'oidc-provider';
+import type { JWK } from 'jose';
 import type { ApiTokens, TokenRequestInfo } from './apiTokens';
-import { clientInfoFor } from './users';
+import { isMultiTenantMount, issuerOfTenant, withIssuer } from './tenants';
+import { clientInfoFor, tenantOf, type TestUser } from './users';
 
 /**
  * Reshapes oidc-provider's answers where Entra differs: the discovery document, the keys'
@@ -16,22 +18,45 @@ export function entraLikeResponses(context: {
   browserOrigin?: string;
   apiTokens: ApiTokens;
   tokenRequests: WeakMap<IncomingMessage, TokenRequestInfo>;
+  usersByOid: ReadonlyMap<string, TestUser>;
+  signingKey: JWK;
 }): Middleware {
   const { provider, tenantId, issuer, sessionCookie, browserOrigin, apiTokens, tokenRequests } =
     context;
+  const issuerTemplate = issuerOfTenant(issuer, tenantId, '{tenantid}');
   return async (ctx, next) => {
     const requestedScope = typeof ctx.query?.scope === 'string' ? ctx.query.scope : undefined;
     await next();
     const route = ctx.oidc?.route;
     const body = isRecord(ctx.body) ? ctx.body : undefined;
 
+    const multiTenant = isMultiTenantMount((ctx.req as { originalUrl?: string }).originalUrl);
+    const announcedIssuer = multiTenant ? issuerTemplate : issuer;
+
     if (route === 'discovery' && ctx.status === 200 && body) {
-      ctx.body = entraDiscovery(body, browserOrigin);
+      ctx.body = { ...entraDiscovery(body, browserOrigin), issuer: announcedIssuer };
     } else if (route === 'jwks' && ctx.status === 200 && body && Array.isArray(body.keys)) {
-      ctx.body = { keys: body.keys.map((key: object) => ({ ...key, issuer })) };
+      ctx.body = { keys: body.keys.map((key: object) => ({ ...key, issuer: announcedIssuer })) };
     } else if (route === 'token' && ctx.status === 200 && body) {
       const account = ctx.oidc?.entities.Account;
-      if (account) body.client_info = clientInfoFor(account.accountId, tenantId);
+      const user = account && context.usersByOid.get(account.accountId);
+      const userTenant = user ? tenantOf(user, tenantId) : tenantId;
+      if (user && userTenant !== tenantId) {
+        if (!multiTenant) {
+          // Entra refuses a user of another tenant at a tenant's own authority (no guest here).
+          ctx.status = 400;
+          ctx.body = {
+            error: 'invalid_grant',
+            error_description: `AADSTS50020: User account '${user.preferred_username}' from identity provider 'https://sts.windows.net/${userTenant}/' does not exist in tenant '${tenantId}' and cannot access the application.`,
+          };
+          return;
+        }
+        if (typeof body.id_token === 'string') {
+          const ownIssuer = issuerOfTenant(issuer, tenantId, userTenant);
+          body.id_token = await withIssuer(body.id_token, ownIssuer, context.signingKey);
+        }
+      }
+      if (account) body.client_info = clientInfoFor(account.accountId, userTenant);
       body.ext_expires_in = body.expires_in;
       await apiTokens.finishTokenResponse(ctx, tokenRequests.get(ctx.req));
     } else if ((route === 'authorization' || route === 'resume') && isRedirect(ctx.status)) {

@@ -7,6 +7,13 @@ export interface TestUser {
   email: string;
   roles: string[];
   groups: string[];
+  /** Another tenant than the emulator's own (a guest-free second tenant, for multi-tenant tests). */
+  tenantId?: string;
+}
+
+/** The user's home tenant: its own, or the emulator's. */
+export function tenantOf(user: TestUser, emulatorTenantId: string): string {
+  return user.tenantId ?? emulatorTenantId;
 }
 
 export function validateUsers(users: TestUser[]): TestUser[] {
@@ -34,9 +41,10 @@ export function validateUsers(users: TestUser[]): TestUser[] {
  */
 export function entraClaims(
   user: TestUser,
-  tenantId: string,
+  emulatorTenantId: string,
   use: string,
 ): Record<string, unknown> {
+  const tenantId = tenantOf(user, emulatorTenantId);
   return {
     sub: user.oid,
     oid: user.oid,

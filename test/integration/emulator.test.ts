@@ -158,6 +158,7 @@ describe('local Entra ID emulator', () => {
       'adele.vance@contoso.dev',
       'megan.bowen@contoso.dev',
       'nestor.wilke@contoso.dev',
+      'pradeep.gupta@fabrikam.dev',
       undefined, // Cancel
     ]);
     expect(loginPage.body).toMatch(/<button type="submit" autofocus>Alex Wilber<\/button>/);
