@@ -1,6 +1,7 @@
 import { DEFAULT_SCOPES } from '../../src/config';
 import { ADMIN_ROLE, API_SCOPE, DAEMON_ROLE } from '../../src/functions/admin';
 import { PROFILE_SCOPES } from '../../src/functions/profile';
+import { GROUPS_GRAPH_SCOPES } from '../../src/auth/groupMembership';
 import { routePath, routes } from '../../src/routes';
 import type { PlannedDeployment, PlannedResource } from './support/armTemplate';
 import {
@@ -73,11 +74,12 @@ describeCompiled('the app registration', () => {
     expect(at(app, 'properties')).not.toHaveProperty('keyCredentials');
   });
 
-  it('asks Microsoft Graph for exactly the scopes the app requests (DEFAULT_SCOPES, and User.Read for /api/profile)', () => {
+  it('asks Microsoft Graph for exactly the scopes the app requests (DEFAULT_SCOPES, and User.Read for /api/profile and the group-overage lookup)', () => {
+    const apiScopes = [...new Set([...PROFILE_SCOPES, ...GROUPS_GRAPH_SCOPES])];
     expect(at(app, 'properties.requiredResourceAccess')).toEqual([
       {
         resourceAppId: MICROSOFT_GRAPH_APP_ID,
-        resourceAccess: [...DEFAULT_SCOPES, ...PROFILE_SCOPES].map((scope) => ({
+        resourceAccess: [...DEFAULT_SCOPES, ...apiScopes].map((scope) => ({
           id: GRAPH_SCOPE_IDS[scope],
           type: 'Scope',
         })),
