@@ -36,6 +36,7 @@ function functionsRuntimePresent(): boolean {
 export { functionDefinitions };
 export { getUser, requireUser } from './functions/requireUser';
 export type { RequireUserOptions, SignedInUser } from './functions/requireUser';
+export { groupsOfUser } from './functions/sessionGroups';
 export { claimsChallengeOf, getAccessToken } from './functions/tokens';
 export type { AccessToken, AccessTokenRequest } from './functions/tokens';
 export type { CurrentUser } from './auth/results';
