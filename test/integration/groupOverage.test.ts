@@ -1,3 +1,4 @@
+import { authTable } from '../support/authTable';
 import type { BrowserClient } from '../support/browserClient';
 import { emulatorControl } from '../support/emulatorControl';
 import { browserPool, me, signIn, USERS } from '../support/signInSteps';
@@ -45,6 +46,17 @@ async function signedIn(user: string): Promise<BrowserClient> {
 }
 
 const json = { headers: { accept: 'application/json' } };
+
+/** The groups rows (g.<session id>) in the app's table. */
+async function groupsRows(): Promise<number> {
+  let rows = 0;
+  const table = authTable(stack.appStorageConnectionString);
+  const filter = "RowKey ge 'g.' and RowKey lt 'g/'";
+  for await (const _ of table.listEntities({ queryOptions: { filter, select: ['RowKey'] } })) {
+    rows++;
+  }
+  return rows;
+}
 const graphLookups = async () => (await control.graphCalls())[TRANSITIVE_GROUPS] ?? 0;
 
 describe('group overage', () => {
@@ -70,6 +82,15 @@ describe('group overage', () => {
     expect(page.status).toBe(200);
     expect(page.body).toContain('Members area: welcome, Nestor Wilke');
     expect((await graphLookups()) - before).toBe(3);
+
+    // Signing out deletes the groups kept with the session.
+    const rowsBefore = await groupsRows();
+    const logout = await client.request(`${stack.appOrigin}/api/auth/logout`, {
+      method: 'POST',
+      headers: { origin: stack.appOrigin, 'sec-fetch-site': 'same-origin' },
+    });
+    expect(logout.status).toBe(302);
+    expect(await groupsRows()).toBe(rowsBefore - 1);
   });
 
   it('when a user without overage is not in the group, then forbidden without asking Graph', async () => {
