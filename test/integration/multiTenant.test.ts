@@ -1,9 +1,11 @@
 import { DEV_TENANT_ID } from '../../dev/emulator/devRegistration';
-import { LOCAL_HOST_READY } from '../../dev/functionsHost';
-import { freePort, spawnTsReady, stopAll, type ManagedProcess } from '../../dev/processes';
-import { startTestAzurite } from '../support/azurite';
 import type { BrowserClient } from '../support/browserClient';
-import { startEmulatorProcess, type EmulatorProcess } from '../support/emulatorProcess';
+import type { EmulatorProcess } from '../support/emulatorProcess';
+import {
+  FABRIKAM_TENANT_ID as FABRIKAM,
+  startMultiTenantApp,
+  type MultiTenantApp,
+} from '../support/multiTenantApp';
 import { browserPool, me, openLogin, pickUser } from '../support/signInSteps';
 
 /**
@@ -13,51 +15,21 @@ import { browserPool, me, openLogin, pickUser } from '../support/signInSteps';
  * (Fabrikam) and an Admin there, gets tenant_not_allowed, at the callback and with a bearer token.
  */
 
-const FABRIKAM = '00000000-0000-4000-8000-0000000fab1c';
 const ADELE = 'adele.vance@contoso.dev';
 const PRADEEP = 'pradeep.gupta@fabrikam.dev';
 
+let app: MultiTenantApp;
 let emulator: EmulatorProcess;
 let appOrigin: string;
-const processes: (ManagedProcess | EmulatorProcess)[] = [];
 const browsers = browserPool();
 
 beforeAll(async () => {
-  const azurite = await startTestAzurite(await freePort());
-  processes.push(azurite.process);
-  const port = await freePort();
-  appOrigin = `http://localhost:${port}`;
-  emulator = await startEmulatorProcess({
-    redirectUris: [`${appOrigin}/api/auth/callback`],
-    postLogoutRedirectUris: [`${appOrigin}/`],
-  });
-  processes.push(emulator);
-  processes.push(
-    await spawnTsReady({
-      name: `host:${port}`,
-      script: 'dev/serve.ts',
-      env: {
-        PATH: process.env.PATH,
-        HOME: process.env.HOME,
-        AUTH_DEV_HOST: 'local',
-        PORT: String(port),
-        NODE_EXTRA_CA_CERTS: emulator.certPath,
-        AUTH_AUTHORITY: `${new URL(emulator.authority).origin}/organizations`,
-        AUTH_ALLOWED_TENANTS: DEV_TENANT_ID,
-        AUTH_CLIENT_ID: emulator.clientId,
-        AUTH_CLIENT_SECRET: emulator.clientSecret,
-        AUTH_REDIRECT_URI: `${appOrigin}/api/auth/callback`,
-        AUTH_STORAGE_CONNECTION_STRING: azurite.tableConnectionString,
-        AUTH_GRAPH_BASE_URL: `https://localhost:${emulator.port}`,
-      },
-      readyPattern: LOCAL_HOST_READY,
-      timeoutMs: 60_000,
-    }),
-  );
+  app = await startMultiTenantApp();
+  ({ emulator, appOrigin } = app);
 }, 120_000);
 afterAll(async () => {
   await browsers.closeAll();
-  await stopAll(processes as ManagedProcess[]);
+  await app?.stop();
 });
 
 async function signIn(client: BrowserClient, user: string) {
