@@ -132,9 +132,7 @@ export async function handleGraph(
     });
   }
 
-  // Graph may return fewer than $top; the transitive groups come 100 a page, so paging is real.
-  const maxPage = path === TRANSITIVE_GROUPS ? DEFAULT_PAGE : MAX_PAGE;
-  const top = Math.min(Number(url.searchParams.get('$top')) || DEFAULT_PAGE, maxPage);
+  const top = Math.min(Number(url.searchParams.get('$top')) || DEFAULT_PAGE, MAX_PAGE);
   const skip = Number(url.searchParams.get('$skiptoken')) || 0;
   const page = user.groups.slice(skip, skip + top);
   const next = skip + top < user.groups.length ? new URL(url.href) : undefined;
