@@ -1,5 +1,7 @@
 import { DEV_TENANT_ID } from '../../dev/emulator/devRegistration';
 import type { BrowserClient } from '../support/browserClient';
+import { readFileSync } from 'node:fs';
+import { decodeJwt } from 'jose';
 import type { EmulatorProcess } from '../support/emulatorProcess';
 import {
   FABRIKAM_TENANT_ID as FABRIKAM,
@@ -7,6 +9,8 @@ import {
   type MultiTenantApp,
 } from '../support/multiTenantApp';
 import { browserPool, me, openLogin, pickUser } from '../support/signInSteps';
+import type { Stack } from '../support/stack';
+import { userTokenResponse } from '../support/userApiToken';
 
 /**
  * Two tenants through the real parts: the app signs in at the emulator's multi-tenant authority
@@ -118,5 +122,30 @@ describe('two tenants at the multi-tenant authority (organizations)', () => {
     expect(fabrikam.status).toBe(401);
     expect(await fabrikam.json()).toMatchObject({ error: 'tenant_not_allowed' });
     expect(fabrikam.headers.get('www-authenticate')).toMatch(/^Bearer /);
+  });
+
+  it("when a user of the other tenant gets a token for the app's API at the organizations authority, then it names his tenant, and the app refuses it", async () => {
+    const origin = new URL(emulator.authority).origin;
+    const viaOrganizations = {
+      appOrigin,
+      ca: readFileSync(emulator.certPath),
+      emulator: { ...emulator, tenantId: 'organizations', authority: `${origin}/organizations` },
+    } as unknown as Stack;
+    const scope = `api://${emulator.clientId}/access_as_user`;
+    const tokens = await userTokenResponse(browsers.open(), viaOrganizations, PRADEEP, scope);
+    const accessToken = tokens.access_token as string;
+    expect(decodeJwt(accessToken)).toMatchObject({
+      tid: FABRIKAM,
+      iss: `${origin}/${FABRIKAM}/v2.0`,
+    });
+    expect(decodeJwt(tokens.id_token as string)).toMatchObject({
+      tid: FABRIKAM,
+      iss: `${origin}/${FABRIKAM}/v2.0`,
+    });
+    const answer = await fetch(`${appOrigin}/api/admin`, {
+      headers: { authorization: `Bearer ${accessToken}` },
+    });
+    expect(answer.status).toBe(401);
+    expect(await answer.json()).toMatchObject({ error: 'tenant_not_allowed' });
   });
 });
