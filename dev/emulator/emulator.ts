@@ -18,7 +18,7 @@ import { handleGraph, sendJson, type GraphSwitches } from './graph';
 import { InteractionHandler, sendHtml } from './interactions';
 import { messagePage } from './pages';
 import { providerConfiguration, signingKey } from './providerConfiguration';
-import { mountOf } from './tenants';
+import { mountOf, sendNotFound } from './tenants';
 import { findUser, validateUsers, type TestUser } from './users';
 import bundledUsers from './users.json';
 
@@ -293,13 +293,4 @@ async function withoutExpectedWarnings<T>(action: () => T | Promise<T>): Promise
   } finally {
     console.warn = warn;
   }
-}
-
-function sendNotFound(res: ServerResponse, tenantId: string): void {
-  res.writeHead(404, { 'content-type': 'application/json; charset=utf-8' }).end(
-    JSON.stringify({
-      error: 'invalid_tenant',
-      error_description: `AADSTS90002: Tenant not found. This emulator serves /${tenantId}/ only.`,
-    }),
-  );
 }

@@ -1,3 +1,4 @@
+import type { ServerResponse } from 'node:http';
 import { decodeJwt, decodeProtectedHeader, importJWK, SignJWT, type JWK } from 'jose';
 
 /**
@@ -40,4 +41,15 @@ export async function withIssuer(
   return new SignJWT({ ...decodeJwt(idToken), iss: issuer })
     .setProtectedHeader({ alg: header.alg ?? 'RS256', kid: header.kid, typ: header.typ })
     .sign(key);
+}
+
+/** Entra's answer for a path outside every tenant the emulator serves. */
+export function sendNotFound(res: ServerResponse, tenantId: string): void {
+  const served = [tenantId, ...MULTI_TENANT_SEGMENTS].map((s) => `/${s}/`).join(', ');
+  res.writeHead(404, { 'content-type': 'application/json; charset=utf-8' }).end(
+    JSON.stringify({
+      error: 'invalid_tenant',
+      error_description: `AADSTS90002: Tenant not found. This emulator serves ${served} only.`,
+    }),
+  );
 }
