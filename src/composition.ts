@@ -1,6 +1,8 @@
 import type { JWTVerifyGetKey } from 'jose';
+import { GraphGroupDirectory } from './adapters/graph/GraphGroupDirectory';
 import { createTableClient } from './adapters/tables/createTableClient';
 import { TableAuthStore } from './adapters/tables/TableAuthStore';
+import { TableSessionGroupsStore } from './adapters/tables/TableSessionGroupsStore';
 import { TableTokenCacheStore } from './adapters/tables/TableTokenCacheStore';
 import { msalCredential } from './adapters/msal/credentials';
 import { MsalIdentityProvider } from './adapters/msal/MsalIdentityProvider';
@@ -14,6 +16,7 @@ import type { AuthStore } from './ports/AuthStore';
 import { systemClock, type Clock } from './ports/Clock';
 import type { IdentityProvider } from './ports/IdentityProvider';
 import type { Logger } from './ports/Logger';
+import type { GroupDirectory, SessionGroupsStore } from './ports/GroupDirectory';
 import type { TokenCacheStore } from './ports/TokenCacheStore';
 
 /** The one place that turns settings into adapters and wires them to the ports. */
@@ -22,6 +25,8 @@ export interface AppServices {
   config: AuthConfig;
   store: AuthStore;
   tokenCache: TokenCacheStore;
+  sessionGroups: SessionGroupsStore;
+  groupDirectory: GroupDirectory;
   refreshes: SingleFlight;
   identityProvider: IdentityProvider;
   signingKeys: JWTVerifyGetKey;
@@ -94,6 +99,10 @@ function buildServices(config: AuthConfig): AppServices {
     tokenCache: new TableTokenCacheStore(tableClient, {
       operationTimeoutMs: config.storageTimeoutMs,
     }),
+    sessionGroups: new TableSessionGroupsStore(tableClient, {
+      operationTimeoutMs: config.storageTimeoutMs,
+    }),
+    groupDirectory: new GraphGroupDirectory(config.graphBaseUrl),
     refreshes: new SingleFlight(),
     identityProvider,
     // The JWKS URL comes from discovery, which happens at first use, not at start-up.

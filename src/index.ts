@@ -71,6 +71,7 @@ export function graphBaseUrl(): URL {
 
 export type { SignInRoutes } from './routes';
 export { getUser, requireUser } from './functions/requireUser';
+export { groupsOfUser } from './functions/sessionGroups';
 export type {
   AuthenticatedHandler,
   RequireUserOptions,

@@ -2,6 +2,7 @@ import { createHash, randomUUID, type JsonWebKey } from 'node:crypto';
 import { IncomingMessage } from 'node:http';
 import { importJWK, SignJWT, jwtVerify, type JWTPayload } from 'jose';
 import type { KoaContext } from 'oidc-provider';
+import { issuerOfTenant } from './tenants';
 import {
   capabilitiesOf,
   GRAPH_APP_ID,
@@ -58,6 +59,8 @@ interface UserView {
   name: string;
   preferred_username: string;
   roles: string[];
+  /** Another tenant than the emulator's own (see tenants.ts). */
+  tenantId?: string;
 }
 
 export class ApiTokens {
@@ -229,6 +232,9 @@ export class ApiTokens {
     }
     const scp = resource.scopes.includes('.default') ? [...consented.values()] : resource.scopes;
     const user = this.options.users.get(accountId);
+    // A user of the second tenant gets tokens of that tenant (tenants.ts), as Entra issues them.
+    const { tenantId, issuer } = this.options;
+    const userTenant = user?.tenantId ?? tenantId;
     const lifetime = this.options.accessTokenSeconds;
     const uti = randomUUID();
     body.access_token = await this.sign(
@@ -237,7 +243,7 @@ export class ApiTokens {
         scp: scp.join(' '),
         azp: clientId,
         oid: accountId,
-        tid: this.options.tenantId,
+        tid: userTenant,
         sub: createHash('sha256').update(`${resource.audience}\n${accountId}`).digest('base64url'),
         name: user?.name,
         preferred_username: user?.preferred_username,
@@ -247,6 +253,7 @@ export class ApiTokens {
         uti,
       },
       lifetime,
+      issuerOfTenant(issuer, tenantId, userTenant),
     );
     this.issuedAtMs.set(uti, Date.now());
     if (this.issuedAtMs.size > 10_000) {
@@ -364,14 +371,21 @@ export class ApiTokens {
     return this.revokedAt.get(accountId);
   }
 
-  /** Verifies a bearer token this emulator issued for the given audience. */
+  /** Verifies a bearer token this emulator issued for the given audience, in either tenant. */
   async verify(token: string, audience: string): Promise<JWTPayload> {
     const { payload } = await jwtVerify(token, await this.publicKey, {
-      issuer: this.options.issuer,
       audience,
       algorithms: ['RS256'],
       typ: 'JWT',
     });
+    const { tenantId, issuer, users } = this.options;
+    const tenants = new Set([tenantId, ...[...users.values()].map((u) => u.tenantId ?? tenantId)]);
+    const tid = typeof payload.tid === 'string' ? payload.tid : '';
+    if (!tenants.has(tid) || payload.iss !== issuerOfTenant(issuer, tenantId, tid)) {
+      throw Object.assign(new Error('unexpected "iss" claim value'), {
+        code: 'ERR_JWT_CLAIM_VALIDATION_FAILED',
+      });
+    }
     return payload;
   }
 

@@ -1,6 +1,6 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApiTokens } from './apiTokens';
-import { sendJson } from './graph';
+import { GRAPH_OUTAGES, sendJson, type GraphOutage, type GraphSwitches } from './graph';
 
 /**
  * The emulator's own switches, for tests, the bench and a developer's curl (never Entra's):
@@ -11,6 +11,7 @@ import { sendJson } from './graph';
  * | `POST /_emulator/token-requests/reset`         | counts back to zero                              |
  * | `POST /_emulator/users/<username or oid>/revoke` | the user's refresh tokens stop working (AADSTS50173), CAE challenges their tokens at Graph |
  * | `GET` / `POST /_emulator/settings`             | read / set `{ "accessTokenSeconds": n }`         |
+ * | `GET` / `POST /_emulator/graph`               | read / set `{ "outage": "none" \| "unavailable" \| "hang" \| "forbidden" }` (503, no answer, 403 at every Graph call); `calls` counts Graph calls by path |
  * | `POST /_emulator/tokens/mint`                  | `{ claims, lifetimeSeconds, issuer? }`: a token signed with the emulator's key (expired, ID-token shaped, another tenant's) |
  */
 
@@ -21,10 +22,29 @@ export async function handleControl(
   req: IncomingMessage,
   res: ServerResponse,
   url: URL,
-  deps: { tokens: ApiTokens; findUser(idOrName: string): { oid: string } | undefined },
+  deps: {
+    tokens: ApiTokens;
+    graph: GraphSwitches;
+    findUser(idOrName: string): { oid: string } | undefined;
+  },
 ): Promise<void> {
   const path = url.pathname.slice(CONTROL_PREFIX.length).replace(/\/+$/, '');
   const { tokens } = deps;
+  if (path === 'graph' && (req.method === 'GET' || req.method === 'POST')) {
+    if (req.method === 'POST') {
+      try {
+        const body = JSON.parse(await readBody(req)) as { outage?: unknown };
+        const outage = body.outage ?? 'none';
+        if (!GRAPH_OUTAGES.includes(outage as GraphOutage)) {
+          return sendJson(res, 400, { error: `outage must be one of ${GRAPH_OUTAGES.join(', ')}` });
+        }
+        deps.graph.outage = outage as GraphOutage;
+      } catch (error) {
+        return sendJson(res, 400, { error: (error as Error).message });
+      }
+    }
+    return sendJson(res, 200, deps.graph);
+  }
   if (path === 'token-requests' && req.method === 'GET') {
     return sendJson(res, 200, tokens.tokenCounts());
   }

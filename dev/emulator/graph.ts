@@ -2,13 +2,15 @@ import type { IncomingMessage, ServerResponse } from 'node:http';
 import { GRAPH_APP_ID, type ApiTokens } from './apiTokens';
 
 /**
- * A Microsoft Graph look-alike for the two calls the app makes with a user's token: `GET
- * /v1.0/me` and `GET /v1.0/me/memberOf` (paged with `$top` and `@odata.nextLink`). It checks the
+ * A Microsoft Graph look-alike for the calls the app makes with a user's token: `GET
+ * /v1.0/me`, `GET /v1.0/me/memberOf` and `GET /v1.0/me/transitiveMemberOf/microsoft.graph.group`
+ * (the groups on overage; both paged with `$top` and `@odata.nextLink`). It checks the
  * bearer token as Graph does (signature, audience, lifetime, delegated scope) and answers with
  * Graph's error shapes; a user whose sessions were revoked gets CAE's claims challenge on tokens
  * from CAE-capable clients.
  * @see https://learn.microsoft.com/graph/api/user-get
  * @see https://learn.microsoft.com/graph/api/user-list-memberof
+ * @see https://learn.microsoft.com/graph/api/user-list-transitivememberof
  * @see https://learn.microsoft.com/entra/identity-platform/claims-challenge
  */
 
@@ -22,6 +24,16 @@ export interface GraphUser {
 
 const READ_SELF = ['User.Read', 'User.ReadWrite', 'User.Read.All', 'Directory.Read.All'];
 const READ_MEMBERSHIP = ['User.Read', 'GroupMember.Read.All', 'Directory.Read.All'];
+const TRANSITIVE_GROUPS = '/v1.0/me/transitiveMemberOf/microsoft.graph.group';
+
+/** Faults for tests, set through /_emulator/graph: every Graph call fails this way. */
+export type GraphOutage = 'none' | 'unavailable' | 'hang' | 'forbidden';
+export const GRAPH_OUTAGES: readonly GraphOutage[] = ['none', 'unavailable', 'hang', 'forbidden'];
+export interface GraphSwitches {
+  outage: GraphOutage;
+  /** Graph calls answered so far, by path (outages included). */
+  calls: Record<string, number>;
+}
 const DEFAULT_PAGE = 100;
 const MAX_PAGE = 999;
 
@@ -29,11 +41,22 @@ export async function handleGraph(
   req: IncomingMessage,
   res: ServerResponse,
   url: URL,
-  deps: { tokens: ApiTokens; users: ReadonlyMap<string, GraphUser> },
+  deps: { tokens: ApiTokens; users: ReadonlyMap<string, GraphUser>; switches: GraphSwitches },
 ): Promise<void> {
   const path = url.pathname.replace(/\/+$/, '');
+  deps.switches.calls[path] = (deps.switches.calls[path] ?? 0) + 1;
+  if (deps.switches.outage === 'hang') return; // never answers: the caller's timeout must act
+  if (deps.switches.outage === 'unavailable') {
+    return graphError(res, 503, 'serviceNotAvailable', 'Service unavailable.', {
+      'retry-after': '7',
+    });
+  }
   const wanted =
-    path === '/v1.0/me' ? READ_SELF : path === '/v1.0/me/memberOf' ? READ_MEMBERSHIP : [];
+    path === '/v1.0/me'
+      ? READ_SELF
+      : path === '/v1.0/me/memberOf' || path === TRANSITIVE_GROUPS
+        ? READ_MEMBERSHIP
+        : [];
   if (wanted.length === 0) return graphError(res, 404, 'Request_ResourceNotFound', 'Unknown path.');
   if (req.method !== 'GET') return graphError(res, 405, 'Request_BadRequest', 'Only GET.');
 
@@ -79,7 +102,10 @@ export async function handleGraph(
     );
   }
   const scopes = typeof claims.scp === 'string' ? claims.scp.toLowerCase().split(' ') : [];
-  if (!wanted.some((s) => scopes.includes(s.toLowerCase()))) {
+  if (
+    deps.switches.outage === 'forbidden' ||
+    !wanted.some((s) => scopes.includes(s.toLowerCase()))
+  ) {
     return graphError(
       res,
       403,
@@ -113,14 +139,22 @@ export async function handleGraph(
   next?.searchParams.set('$top', String(top));
   next?.searchParams.set('$skiptoken', String(skip + top));
   return sendJson(res, 200, {
-    '@odata.context': 'https://graph.microsoft.com/v1.0/$metadata#directoryObjects',
+    '@odata.context':
+      path === TRANSITIVE_GROUPS
+        ? 'https://graph.microsoft.com/v1.0/$metadata#groups(id)'
+        : 'https://graph.microsoft.com/v1.0/$metadata#directoryObjects',
     ...(next ? { '@odata.nextLink': next.href } : {}),
-    value: page.map((id) => ({
-      '@odata.type': '#microsoft.graph.group',
-      id,
-      displayName: `Group ${id.slice(0, 8)}`,
-      securityEnabled: true,
-    })),
+    value: page.map((id) =>
+      // transitiveMemberOf with $select=id, as the app asks: only the id (and the type).
+      path === TRANSITIVE_GROUPS && url.searchParams.get('$select') === 'id'
+        ? { '@odata.type': '#microsoft.graph.group', id }
+        : {
+            '@odata.type': '#microsoft.graph.group',
+            id,
+            displayName: `Group ${id.slice(0, 8)}`,
+            securityEnabled: true,
+          },
+    ),
   });
 }
 

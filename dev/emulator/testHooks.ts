@@ -1,5 +1,5 @@
 import { readFileSync } from 'node:fs';
-import type { TestUser } from './emulator';
+import type { TestUser } from './users';
 
 /**
  * Switches for fault-injection tests, read from the environment by `main.ts`:

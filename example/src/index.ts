@@ -4,6 +4,7 @@ import './functions/demo';
 import './functions/hello';
 import './functions/profile';
 import './functions/admin';
+import './functions/members';
 
 /**
  * The example app's entry, as any app using the package has one: the sign-in endpoints and the

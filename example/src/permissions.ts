@@ -8,3 +8,9 @@ export const API_SCOPE = 'access_as_user';
 export const DAEMON_ROLE = 'Admin.Read.All';
 /** Microsoft Graph's delegated permission for the signed-in user's own profile. */
 export const PROFILE_SCOPES = ['User.Read'];
+
+/**
+ * The group the demo's members-only function requires: one of the emulator's Nestor Wilke's
+ * 250 groups, past the 200 a token carries, so his membership is only known through Graph.
+ */
+export const MEMBERS_GROUP_ID = 'd5823d4e-0f77-49c2-9b3a-75382a4ce0b7';

@@ -4,6 +4,7 @@ export const exampleRoutes = {
   hello: 'hello',
   profile: 'profile',
   admin: 'admin',
+  members: 'members',
 } as const;
 
 /** host.json's routePrefix. */

@@ -2,6 +2,7 @@ import type { JWTVerifyGetKey } from 'jose';
 import type { AuthConfig } from '../config';
 import type { AuthStore } from '../ports/AuthStore';
 import type { Clock } from '../ports/Clock';
+import type { GroupDirectory, SessionGroupsStore } from '../ports/GroupDirectory';
 import type { IdentityProvider } from '../ports/IdentityProvider';
 import type { Logger } from '../ports/Logger';
 import type { TokenCacheStore } from '../ports/TokenCacheStore';
@@ -20,10 +21,14 @@ export interface AuthContext {
     | 'flowTtlSeconds'
     | 'sessionIdleSeconds'
     | 'sessionAbsoluteSeconds'
+    | 'idpTimeoutMs'
   >;
   store: AuthStore;
   /** The sessions' token caches (beside the sessions, same keys). */
   tokenCache: TokenCacheStore;
+  /** Groups resolved through Graph on overage (beside the sessions, same keys). */
+  sessionGroups: SessionGroupsStore;
+  groupDirectory: GroupDirectory;
   /** One refresh per session and scope set at a time, within this instance. */
   refreshes: SingleFlight;
   identityProvider: IdentityProvider;

@@ -45,6 +45,7 @@ export function grantsOfBearer(caller: BearerCaller): Grants {
     roles: caller.user.roles,
     groups: caller.user.groups,
     scopes: caller.scopes,
+    groupsUnknown: caller.user.groupsOverage === true,
   };
 }
 
@@ -81,10 +82,17 @@ export function checkRequirements(grants: Grants, required: Requirements): void 
   }
   const groups = required.groups ?? [];
   if (groups.length > 0 && !groups.some((g) => grants.groups.includes(g))) {
+    // Unknown is not "not a member": a session's overage is resolved before this check
+    // (requireUser); a bearer token's would need on-behalf-of, which this library does not do.
+    if (grants.groupsUnknown) {
+      const details = `This needs membership of the group ${oneOf(groups)}, and the token carries Entra's group overage marker instead of groups; groups of bearer callers are not looked up in Microsoft Graph (that needs the on-behalf-of flow). Check app roles instead, or call with a token of a user in fewer groups.`;
+      throw new AuthError('groups_unavailable', 'groups unknown (overage) for this caller', {
+        details,
+        status: 403,
+      });
+    }
     throw forbidden(
-      grants.groupsUnknown
-        ? `This needs membership of the group ${oneOf(groups)}, and your group memberships could not be read.`
-        : `This needs membership of the group ${oneOf(groups)}. Ask an administrator to add you to it, then sign in again.`,
+      `This needs membership of the group ${oneOf(groups)}. Ask an administrator to add you to it, then sign in again.`,
     );
   }
 }

@@ -1,7 +1,7 @@
 import { errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { UserClaims } from '../ports/AuthStore';
 import { AuthError, isAuthError } from './errors';
-import { CLOCK_SKEW_SECONDS } from './idToken';
+import { CLOCK_SKEW_SECONDS, hasGroupsOverage } from './idToken';
 
 /**
  * Access tokens that API callers send as `Authorization: Bearer <token>`, validated here as
@@ -105,6 +105,7 @@ export async function validateAccessToken(
       preferred_username: stringClaim(payload, 'preferred_username'),
       roles,
       groups: stringArray(payload.groups),
+      ...(hasGroupsOverage(payload) ? { groupsOverage: true as const } : {}),
     },
   };
 }

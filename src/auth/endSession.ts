@@ -37,6 +37,8 @@ export async function endSession(
   if (!session) return { kind: 'redirect', location: postLogout, cookies };
   // The tokens first: a failure here leaves the session, so signing out again finishes the job.
   await ctx.tokenCache.deleteTokenCache(key);
+  // Only a session with group overage may have its groups resolved and kept beside it.
+  if (session.user.groupsOverage) await ctx.sessionGroups.deleteSessionGroups(key);
   await ctx.store.deleteSession(key);
   ctx.log.info(`logout: session ended for oid=${session.user.oid}`);
 

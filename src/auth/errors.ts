@@ -69,6 +69,12 @@ export const REASONS = {
     advice:
       'You are signed in, but this needs an app role, a group membership or a permission you do not hold (named below). Ask an administrator of this app to assign it to you, then sign in again; or sign in with another account that has it.',
   },
+  groups_unavailable: {
+    status: 503,
+    title: 'Your group memberships could not be read',
+    advice:
+      'You are in more groups than a sign-in token carries, so this app asks Microsoft Graph for them, and that did not work (the reason is below). This is not a decision that you lack access. If it says to try again, wait a moment and reload; if it names a missing permission, ask an administrator of this app to grant it.',
+  },
   storage_unavailable: {
     status: 503,
     title: 'Sign-in is temporarily unavailable',

@@ -127,7 +127,20 @@ export async function validateIdToken(
     login_hint: stringClaim(payload, 'login_hint'),
     roles: stringArrayClaim(payload, 'roles'),
     groups: stringArrayClaim(payload, 'groups'),
+    ...(hasGroupsOverage(payload) ? { groupsOverage: true } : {}),
   };
+}
+
+/**
+ * Entra's group overage marker (ID and access tokens alike): past 200 groups a v2.0 JWT carries no groups claim but
+ * `_claim_names: { groups: "src1" }` (with `_claim_sources.src1.endpoint`, a Graph URL not to be
+ * followed blindly), or, in the implicit flow, `hasgroups: true`.
+ * @see https://learn.microsoft.com/entra/identity-platform/id-token-claims-reference#groups-overage-claim
+ */
+export function hasGroupsOverage(payload: JWTPayload): boolean {
+  const names = payload._claim_names;
+  const viaClaimSources = typeof names === 'object' && names !== null && 'groups' in names;
+  return viaClaimSources || payload.hasgroups === true;
 }
 
 function signingAlgorithms(announced: readonly string[] | undefined): string[] {

@@ -28,6 +28,7 @@ import {
   requestUrl,
 } from './http';
 import { BEARER_CHALLENGE, bearerCaller, bearerFailureResponse } from './bearer';
+import { groupsOfUser } from './sessionGroups';
 import { getAccessToken, tokenFailureResponse } from './tokens';
 
 /**
@@ -91,7 +92,13 @@ export function requireUser(
     try {
       user = await getUser(request, context);
       if (!user) return anonymous(request, acceptsBearer(options));
-      checkRequirements(grantsOfSession(user.user), options);
+      const grants = grantsOfSession(user.user);
+      // Group overage: only a function that names groups asks Graph for them.
+      if (options.groups?.length && grants.groupsUnknown) {
+        grants.groups = await groupsOfUser(request, context, user.user);
+        grants.groupsUnknown = false;
+      }
+      checkRequirements(grants, options);
       const accessToken = options.accessToken
         ? await getAccessToken(request, context, { scopes: options.accessToken.scopes })
         : undefined;

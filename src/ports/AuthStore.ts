@@ -41,8 +41,9 @@ export interface UserClaims {
   roles: string[];
   groups: string[];
   /**
-   * Set when the user is in more groups than a session keeps (MAX_SESSION_GROUPS): `groups` is
-   * then empty, as Entra does past its own limit ("group overage"); ask Graph for the groups.
+   * Group overage: set when the ID token carried Entra's overage marker instead of groups, or
+   * more groups than a session keeps (MAX_SESSION_GROUPS). `groups` is then empty; a function
+   * that requires groups resolves them through Graph (src/auth/groupMembership.ts).
    */
   groupsOverage?: true;
 }

@@ -1,5 +1,6 @@
 import { DEFAULT_SCOPES } from '../../src/config';
 import { ADMIN_ROLE, API_SCOPE, DAEMON_ROLE, PROFILE_SCOPES } from '../../example/src/permissions';
+import { GROUPS_GRAPH_SCOPES } from '../../src/auth/groupMembership';
 import { routePath, routes } from '../../src/routes';
 import { examplePath } from '../../example/src/routes';
 import type { PlannedDeployment, PlannedResource } from './support/armTemplate';
@@ -73,11 +74,12 @@ describeCompiled('the app registration', () => {
     expect(at(app, 'properties')).not.toHaveProperty('keyCredentials');
   });
 
-  it('asks Microsoft Graph for exactly the scopes the app requests (DEFAULT_SCOPES, and User.Read for /api/profile)', () => {
+  it('asks Microsoft Graph for exactly the scopes the app requests (DEFAULT_SCOPES, and User.Read for /api/profile and the group-overage lookup)', () => {
+    const apiScopes = [...new Set([...PROFILE_SCOPES, ...GROUPS_GRAPH_SCOPES])];
     expect(at(app, 'properties.requiredResourceAccess')).toEqual([
       {
         resourceAppId: MICROSOFT_GRAPH_APP_ID,
-        resourceAccess: [...DEFAULT_SCOPES, ...PROFILE_SCOPES].map((scope) => ({
+        resourceAccess: [...DEFAULT_SCOPES, ...apiScopes].map((scope) => ({
           id: GRAPH_SCOPE_IDS[scope],
           type: 'Scope',
         })),

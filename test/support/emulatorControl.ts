@@ -17,5 +17,10 @@ export function emulatorControl(browserOrigin: string) {
     refreshCount: async () => (await tokenRequests()).byGrantType.refresh_token ?? 0,
     setAccessTokenSeconds: (seconds: number) => call('settings', { accessTokenSeconds: seconds }),
     revoke: (user: string) => call(`users/${encodeURIComponent(user)}/revoke`, {}),
+    /** Every Graph call fails: 503 (`unavailable`), no answer (`hang`), 403 (`forbidden`). */
+    setGraphOutage: (outage: 'none' | 'unavailable' | 'hang' | 'forbidden') =>
+      call('graph', { outage }),
+    /** Graph calls answered so far, by path. */
+    graphCalls: async () => ((await call('graph')) as { calls: Record<string, number> }).calls,
   };
 }

@@ -1,7 +1,9 @@
 import { MemoryAuthStore } from '../../src/adapters/memory/MemoryAuthStore';
+import { MemorySessionGroupsStore } from '../../src/adapters/memory/MemorySessionGroupsStore';
 import type { AuthContext } from '../../src/auth/AuthContext';
 import { SingleFlight } from '../../src/auth/singleFlight';
 import { FLOW_RETENTION_SECONDS, type CookieToSet } from '../../src/auth/cookies';
+import type { GroupDirectory, GroupLookupBounds } from '../../src/ports/GroupDirectory';
 import type { Logger } from '../../src/ports/Logger';
 import { FAKE_CLIENT_ID, FAKE_TENANT, FakeIdentityProvider } from './fakeIdentityProvider';
 
@@ -39,8 +41,23 @@ export class FakeBrowser {
   }
 }
 
+/** Graph's group lookup as a fake: the groups to answer, or the failure to throw. */
+export class FakeGroupDirectory implements GroupDirectory {
+  groupIds: string[] = [];
+  failure?: Error;
+  calls: { accessToken: string; bounds: GroupLookupBounds }[] = [];
+
+  async memberGroupIds(accessToken: string, bounds: GroupLookupBounds): Promise<string[]> {
+    this.calls.push({ accessToken, bounds });
+    if (this.failure) throw this.failure;
+    return [...this.groupIds];
+  }
+}
+
 export interface Harness {
   ctx: AuthContext;
+  groupDirectory: FakeGroupDirectory;
+  sessionGroups: MemorySessionGroupsStore;
   store: MemoryAuthStore;
   idp: FakeIdentityProvider;
   clock: FakeClock;
@@ -63,6 +80,7 @@ export async function createHarness(
     flowTtlSeconds: 600,
     sessionIdleSeconds: 3600,
     sessionAbsoluteSeconds: 28800,
+    idpTimeoutMs: 10_000,
     ...overrides,
   };
   const store = new MemoryAuthStore({
@@ -77,15 +95,19 @@ export async function createHarness(
     error: (m) => logs.push(m),
   };
   // Real time for token validity: the fake IdP signs with the wall clock.
+  const groupDirectory = new FakeGroupDirectory();
+  const sessionGroups = new MemorySessionGroupsStore();
   const ctx: AuthContext = {
     config,
     store,
     tokenCache: store.tokenCaches,
+    sessionGroups,
+    groupDirectory,
     refreshes: new SingleFlight(),
     identityProvider: idp,
     signingKeys: idp.signingKeys,
     clock,
     log,
   };
-  return { ctx, store, idp, clock, logs };
+  return { ctx, store, idp, clock, logs, groupDirectory, sessionGroups };
 }

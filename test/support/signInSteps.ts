@@ -22,6 +22,8 @@ export const USERS = {
   adele: 'adele.vance@contoso.dev',
   alex: 'alex.wilber@contoso.dev',
   megan: 'megan.bowen@contoso.dev',
+  /** In 250 groups: his ID token carries Entra's overage marker instead of groups. */
+  nestor: 'nestor.wilke@contoso.dev',
 } as const;
 
 export const isCallback = (url: URL) => url.pathname === '/api/auth/callback';

@@ -14,10 +14,11 @@ export async function demo(): Promise<HttpResponseInit> {
   const ME = signInPath('me');
   const LOGIN = `${signInPath('login')}?returnTo=${encodeURIComponent(examplePath('demo'))}`;
   const LOGOUT = signInPath('logout');
-  const [HELLO, PROFILE, ADMIN] = [
+  const [HELLO, PROFILE, ADMIN, MEMBERS] = [
     examplePath('hello'),
     examplePath('profile'),
     examplePath('admin'),
+    examplePath('members'),
   ];
   return {
     status: 200,
@@ -31,6 +32,7 @@ export async function demo(): Promise<HttpResponseInit> {
     <dl id="claims"></dl>
     <p class="muted">Session ends <span id="expires"></span> unless used. Try the protected function <a href="${HELLO}">${HELLO}</a>, or <a id="profile-link" href="${PROFILE}">your profile from Microsoft Graph</a> (called with your access token, which stays on the server).</p>
     <p class="muted">Admins only: <a id="admin-link" href="${ADMIN}">${ADMIN}</a> (the app role <code>Admin</code>; other users get <code>forbidden</code>).</p>
+    <p class="muted">One group's members only: <a id="members-link" href="${MEMBERS}">${MEMBERS}</a> (Nestor Wilke is in 250 groups, past what a token carries: his groups are read from Microsoft Graph).</p>
     <form method="post" action="${LOGOUT}"><button type="submit" id="sign-out" class="secondary">Sign out</button></form>
   </div>
   <div id="signed-out" hidden>

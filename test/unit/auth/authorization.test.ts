@@ -33,11 +33,19 @@ describe('checkRequirements', () => {
     expect(error.details).toMatch(/assign you the role/);
   });
 
-  it('refuses a missing group, and says so when the groups are unknown (overage)', () => {
+  it('refuses a missing group with forbidden, but unknown groups (overage) with groups_unavailable, never "not a member"', () => {
+    expect(denial(reader, { groups: ['g2'] })).toMatchObject({ code: 'forbidden' });
     expect(denial(reader, { groups: ['g2'] }).details).toContain('"g2"');
-    expect(denial({ ...reader, groupsUnknown: true }, { groups: ['g2'] }).details).toMatch(
-      /could not be read/,
+    const unknown = denial(
+      { ...token, groups: [], groupsUnknown: true },
+      { scopes: ['Orders.Read'], groups: ['g2'] },
     );
+    expect(unknown).toMatchObject({ code: 'groups_unavailable', status: 403 });
+    expect(unknown.details).toMatch(/group overage marker/);
+    // Known groups that include the one required are enough, overage or not.
+    expect(() =>
+      checkRequirements({ ...reader, groupsUnknown: true }, { groups: ['g1'] }),
+    ).not.toThrow();
   });
 
   it('requires every kind given: the right role does not make up for a missing group', () => {

@@ -120,3 +120,14 @@ describe('bearerTokenOf', () => {
     expect(bearerTokenOf(null)).toBeUndefined();
   });
 });
+
+describe('group overage in access tokens', () => {
+  it("when the token carries Entra's overage marker, then the caller's groups are marked unknown", async () => {
+    const marked = await validate(
+      await ofTenant(TENANT_A, { _claim_names: { groups: 'src1' }, _claim_sources: { src1: {} } }),
+    );
+    expect(marked.user).toMatchObject({ groups: [], groupsOverage: true });
+    const plain = await validate(await ofTenant(TENANT_A, { groups: ['g1'] }));
+    expect(plain.user.groupsOverage).toBeUndefined();
+  });
+});

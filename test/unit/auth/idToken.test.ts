@@ -262,4 +262,33 @@ describe('validateIdToken', () => {
     );
     await expect(validateIdToken(good, expectations)).resolves.toMatchObject({ tid: FAKE_TENANT });
   });
+  describe('group overage', () => {
+    it("when the token carries Entra's overage marker instead of groups, then the user is marked groupsOverage", async () => {
+      const token = await key.sign(
+        standardClaims({
+          nonce: NONCE,
+          groups: undefined,
+          _claim_names: { groups: 'src1' },
+          _claim_sources: {
+            src1: { endpoint: `https://graph.windows.net/${FAKE_TENANT}/users/x/getMemberObjects` },
+          },
+        }),
+      );
+      const user = await validateIdToken(token, expectations);
+      expect(user.groups).toEqual([]);
+      expect(user.groupsOverage).toBe(true);
+    });
+
+    it('when the implicit-flow marker hasgroups is true, then groupsOverage too', async () => {
+      const token = await key.sign(
+        standardClaims({ nonce: NONCE, groups: undefined, hasgroups: true }),
+      );
+      expect((await validateIdToken(token, expectations)).groupsOverage).toBe(true);
+    });
+
+    it('when the groups claim is present, then no overage marker', async () => {
+      const token = await key.sign(standardClaims({ nonce: NONCE }));
+      expect((await validateIdToken(token, expectations)).groupsOverage).toBeUndefined();
+    });
+  });
 });
