@@ -28,7 +28,7 @@ import {
   requestUrl,
 } from './http';
 import { BEARER_CHALLENGE, bearerCaller, bearerFailureResponse } from './bearer';
-import { getAccessToken, tokenFailureResponse } from './tokens';
+import { accessTokenOfCheckedSession, tokenFailureResponse } from './tokens';
 
 /**
  * For the app's other functions: the signed-in user of this request, exactly as
@@ -93,7 +93,9 @@ export function requireUser(
       if (!user) return anonymous(request, acceptsBearer(options));
       checkRequirements(grantsOfSession(user.user), options);
       const accessToken = options.accessToken
-        ? await getAccessToken(request, context, { scopes: options.accessToken.scopes })
+        ? await accessTokenOfCheckedSession(request, context, {
+            scopes: options.accessToken.scopes,
+          })
         : undefined;
       return await handler(request, context, { ...user, accessToken });
     } catch (error) {
