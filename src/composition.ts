@@ -5,7 +5,7 @@ import { TableAuthStore } from './adapters/tables/TableAuthStore';
 import { TableSessionGroupsStore } from './adapters/tables/TableSessionGroupsStore';
 import { TableTokenCacheStore } from './adapters/tables/TableTokenCacheStore';
 import { msalCredential } from './adapters/msal/credentials';
-import { MsalIdentityProvider } from './adapters/msal/MsalIdentityProvider';
+import { lazyMsalIdentityProvider } from './adapters/msal/lazyMsalIdentityProvider';
 import { ProviderKeySet } from './adapters/msal/ProviderKeySet';
 import type { AuthContext } from './auth/AuthContext';
 import { FLOW_RETENTION_SECONDS } from './auth/cookies';
@@ -68,7 +68,7 @@ export function authContext(log: Logger): AuthContext {
 }
 
 function buildServices(config: AuthConfig): AppServices {
-  const identityProvider = new MsalIdentityProvider({
+  const identityProvider = lazyMsalIdentityProvider({
     clientId: config.clientId,
     authority: config.authority,
     credential: msalCredential(config.credential),

@@ -1,4 +1,3 @@
-import { z } from 'zod';
 import { FALLBACK_RETURN_TO, resolveReturnTo } from './auth/returnTo';
 import { routePath, routes } from './routes';
 
@@ -85,88 +84,109 @@ export class ConfigError extends Error {
   }
 }
 
-const optionalText = z
-  .string()
-  .transform((s) => s.trim())
-  .optional()
-  .transform((s) => (s ? s : undefined));
+/** A setting's parser: its value, undefined when not set, or a thrown Invalid naming the problem. */
+type Field<T> = (raw: string | undefined) => T;
 
-const httpsUrl = z.url({ protocol: /^https$/, message: 'must be an https URL' });
-const httpUrl = z.url({ protocol: /^https?$/, message: 'must be an http(s) URL' });
+class Invalid extends Error {}
+
+const optionalText: Field<string | undefined> = (raw) => raw?.trim() || undefined;
+
+const required: Field<string | undefined> = (raw) => {
+  const value = optionalText(raw);
+  if (value === undefined) throw new Invalid('is required');
+  return value;
+};
+
+const matching =
+  (pattern: RegExp, message: string): Field<string | undefined> =>
+  (raw) => {
+    const value = optionalText(raw);
+    if (value !== undefined && !pattern.test(value)) throw new Invalid(message);
+    return value;
+  };
+
+/** A URL of one of the given schemes; the URL parser drops tabs and newlines, so does this. */
+const urlOf = (schemes: RegExp, message: string): Field<string | undefined> => {
+  const prefix = new RegExp(`^${schemes.source}://`, 'i');
+  return (raw) => {
+    const value = optionalText(raw)?.replace(/[\t\n\r]/g, '');
+    if (value === undefined) return undefined;
+    const url = URL.canParse(value) ? new URL(value) : undefined;
+    if (!url || !prefix.test(value) || !schemes.test(url.protocol.slice(0, -1))) {
+      throw new Invalid(message);
+    }
+    return value;
+  };
+};
+const httpsUrl = urlOf(/https/, 'must be an https URL');
+const httpUrl = urlOf(/https?/, 'must be an http(s) URL');
+
+const wholeNumber =
+  (unit: string, min: number, max: number, maxText: string, fallback: number): Field<number> =>
+  (raw) => {
+    const text = optionalText(raw);
+    if (text === undefined) return fallback;
+    const value = Number(text);
+    if (!Number.isInteger(value)) throw new Invalid(`must be a whole number of ${unit}`);
+    if (value < min) throw new Invalid(`must be at least ${min} ${unit}`);
+    if (value > max) throw new Invalid(`must be at most ${maxText}`);
+    return value;
+  };
 const seconds = (fallback: number) =>
-  z.preprocess(
-    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
-    z.coerce
-      .number({ message: 'must be a whole number of seconds' })
-      .int('must be a whole number of seconds')
-      .min(10, 'must be at least 10 seconds')
-      .max(31 * 24 * 3600, 'must be at most 31 days')
-      .default(fallback),
-  );
+  wholeNumber('seconds', 10, 31 * 24 * 3600, '31 days', fallback);
 const milliseconds = (fallback: number) =>
-  z.preprocess(
-    (v) => (typeof v === 'string' && v.trim() === '' ? undefined : v),
-    z.coerce
-      .number({ message: 'must be a whole number of milliseconds' })
-      .int('must be a whole number of milliseconds')
-      .min(100, 'must be at least 100 milliseconds')
-      .max(120_000, 'must be at most 120000 milliseconds (2 minutes)')
-      .default(fallback),
-  );
-const commaList = optionalText.transform((s) =>
-  s
-    ? s
-        .split(',')
-        .map((x) => x.trim())
-        .filter(Boolean)
-    : [],
-);
+  wholeNumber('milliseconds', 100, 120_000, '120000 milliseconds (2 minutes)', fallback);
 
-const settingsSchema = z.object({
-  AUTH_CLIENT_ID: z.string({ message: 'is required' }).trim().min(1, 'is required'),
-  AUTH_TENANT_ID: optionalText.pipe(
-    z
-      .string()
-      .regex(/^[A-Za-z0-9.-]+$/, 'must be a tenant id or domain')
-      .optional(),
-  ),
-  AUTH_AUTHORITY: optionalText.pipe(httpsUrl.optional()),
+const commaList: Field<string[]> = (raw) =>
+  (optionalText(raw) ?? '')
+    .split(',')
+    .map((x) => x.trim())
+    .filter(Boolean);
+
+/** Every setting's parser, in the order problems are reported. */
+const settingsSchema = {
+  AUTH_CLIENT_ID: required,
+  AUTH_TENANT_ID: matching(/^[A-Za-z0-9.-]+$/, 'must be a tenant id or domain'),
+  AUTH_AUTHORITY: httpsUrl,
   AUTH_CLIENT_SECRET: optionalText,
   AUTH_CLIENT_CERTIFICATE_PATH: optionalText,
   AUTH_MANAGED_IDENTITY_CLIENT_ID: optionalText,
-  AUTH_REDIRECT_URI: optionalText.pipe(httpUrl.optional()),
-  AUTH_POST_LOGOUT_REDIRECT_URI: optionalText.pipe(httpUrl.optional()),
+  AUTH_REDIRECT_URI: httpUrl,
+  AUTH_POST_LOGOUT_REDIRECT_URI: httpUrl,
   AUTH_DEFAULT_RETURN_TO: optionalText,
   AUTH_ALLOWED_TENANTS: commaList,
   AUTH_ALLOWED_REDIRECT_ORIGINS: commaList,
-  AUTH_SCOPES: commaList.transform((s) => s.flatMap((x) => x.split(/\s+/)).filter(Boolean)),
+  AUTH_SCOPES: (raw) =>
+    commaList(raw)
+      .flatMap((x) => x.split(/\s+/))
+      .filter(Boolean),
   AUTH_STORAGE_CONNECTION_STRING: optionalText,
-  AUTH_STORAGE_TABLE_ENDPOINT: optionalText.pipe(httpsUrl.optional()),
+  AUTH_STORAGE_TABLE_ENDPOINT: httpsUrl,
   AUTH_FLOW_TTL_SECONDS: seconds(600),
   AUTH_SESSION_IDLE_SECONDS: seconds(3600),
   AUTH_SESSION_ABSOLUTE_SECONDS: seconds(28800),
   AUTH_STORAGE_TIMEOUT_MS: milliseconds(DEFAULT_STORAGE_TIMEOUT_MS),
   AUTH_IDP_TIMEOUT_MS: milliseconds(DEFAULT_IDP_TIMEOUT_MS),
   // Tokens travel to Graph: https only, as for the authority.
-  AUTH_GRAPH_BASE_URL: optionalText.pipe(httpsUrl.optional()),
-  AUTH_CLIENT_CAPABILITIES: commaList.pipe(
-    z.array(z.string().regex(/^[A-Za-z0-9_-]{1,32}$/, 'must be capability names like cp1')),
-  ),
-});
+  AUTH_GRAPH_BASE_URL: httpsUrl,
+  AUTH_CLIENT_CAPABILITIES: (raw) => {
+    const names = commaList(raw);
+    if (names.some((name) => !/^[A-Za-z0-9_-]{1,32}$/.test(name))) {
+      throw new Invalid('must be capability names like cp1');
+    }
+    return names;
+  },
+} satisfies Record<string, Field<unknown>>;
+
+/** The settings that parsed; an invalid one is absent (its problem is already reported). */
+type Settings = { [K in keyof typeof settingsSchema]?: ReturnType<(typeof settingsSchema)[K]> };
 
 type Env = Readonly<Record<string, string | undefined>>;
 
 /** Reads and validates every setting; throws one ConfigError naming every problem. */
 export function loadConfig(env: Env): AuthConfig {
-  const parsed = settingsSchema.safeParse(env);
   const problems: string[] = [];
-  if (!parsed.success) {
-    for (const issue of parsed.error.issues) {
-      problems.push(`${String(issue.path[0] ?? 'settings')} ${issue.message}`);
-    }
-  }
-  // Cross-setting checks run on whatever parsed, so one pass reports everything.
-  const s = parsed.success ? parsed.data : partialParse(env);
+  const s = parseSettings(env, problems);
 
   // A setting given but invalid is reported once, by the schema, not again as "missing".
   const given = (name: string) => Boolean(env[name]?.trim());
@@ -241,14 +261,16 @@ export function loadConfig(env: Env): AuthConfig {
   };
 }
 
-type Settings = Partial<z.output<typeof settingsSchema>>;
-
-/** Field-by-field parse keeping the fields that are valid, for the cross-setting checks. */
-function partialParse(env: Env): Settings {
+/** Each setting on its own, so one pass reports every problem; the cross-setting checks follow. */
+function parseSettings(env: Env, problems: string[]): Settings {
   const out: Record<string, unknown> = {};
-  for (const [key, schema] of Object.entries(settingsSchema.shape)) {
-    const result = (schema as z.ZodType).safeParse(env[key]);
-    if (result.success) out[key] = result.data;
+  for (const [name, parse] of Object.entries(settingsSchema) as [string, Field<unknown>][]) {
+    try {
+      out[name] = parse(env[name]);
+    } catch (error) {
+      if (!(error instanceof Invalid)) throw error;
+      problems.push(`${name} ${error.message}`);
+    }
   }
   return out as Settings;
 }

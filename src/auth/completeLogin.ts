@@ -1,8 +1,9 @@
-import type { SessionRecord, StoredFlow } from '../ports/AuthStore';
+import type { RecordKey, SessionRecord, StoredFlow } from '../ports/AuthStore';
 import type { IssuedTokens } from '../ports/IdentityProvider';
 import type { AuthContext } from './AuthContext';
 import {
   FLOW_RETENTION_SECONDS,
+  clearCookie,
   decodeState,
   flowCookieName,
   readFlowCookies,
@@ -102,10 +103,16 @@ async function finish(
 ): Promise<RedirectResult> {
   const { store, clock, config, log } = ctx;
 
-  if (flowCookies.length === 0) {
-    throw new AuthError('missing_flow_cookie', 'the callback came without any flow cookie');
+  if (!found.stored) {
+    if (found.unboundKey) {
+      const replay = await replayOfFinishedFlow(ctx, request, found.unboundKey);
+      if (replay) return replay;
+    }
+    if (flowCookies.length === 0) {
+      throw new AuthError('missing_flow_cookie', 'the callback came without any flow cookie');
+    }
+    throw new AuthError('unknown_state', found.why);
   }
-  if (!found.stored) throw new AuthError('unknown_state', found.why);
 
   const stored = found.stored;
   const now = clock.now();
@@ -196,11 +203,18 @@ async function finish(
   return {
     kind: 'redirect',
     location: absolute(stored.flow.returnTo, config),
-    cookies: [sessionCookie(session.key.partition, secret, config.sessionAbsoluteSeconds)],
+    cookies: [
+      sessionCookie(session.key.partition, secret, config.sessionAbsoluteSeconds),
+      // The flow is finished: its cookie would only weigh on every later request.
+      clearCookie(flowCookieName(stored.flow.key.id)),
+    ],
   };
 }
 
-type FoundFlow = { stored: StoredFlow; why?: undefined } | { stored?: undefined; why: string };
+type FoundFlow =
+  | { stored: StoredFlow; why?: undefined; unboundKey?: undefined }
+  /** unboundKey: the state names a flow, but this browser holds no cookie for it. */
+  | { stored?: undefined; why: string; unboundKey?: RecordKey };
 
 /** The flow named by state, provided this browser holds the cookie it was bound to. */
 async function findFlowOfThisBrowser(
@@ -213,7 +227,7 @@ async function findFlowOfThisBrowser(
   // The flow cookie binds the state to the browser that started the flow (login CSRF).
   // @see https://datatracker.ietf.org/doc/html/rfc9700#section-4.7.1
   const cookie = flowCookies.find((c) => c.name === flowCookieName(key.id));
-  if (!cookie) return { why: 'this browser holds no flow cookie for this state' };
+  if (!cookie) return { why: 'this browser holds no flow cookie for this state', unboundKey: key };
   const stored = await ctx.store.readFlow(key);
   if (!stored) return { why: 'no flow record for this state' };
   // Past its retention a record is as good as deleted, whether or not cleanup has run yet.
@@ -227,18 +241,36 @@ async function findFlowOfThisBrowser(
   return { stored };
 }
 
+/**
+ * A reload of a callback that succeeded (which cleared its flow cookie): found by the state alone,
+ * a consumed flow (it signs no one in again) goes on as any used flow; anything else, storage
+ * down included, is left to the missing or unknown cookie errors.
+ */
+async function replayOfFinishedFlow(
+  ctx: AuthContext,
+  request: CallbackRequest,
+  key: RecordKey,
+): Promise<RedirectResult | undefined> {
+  const stored = await ctx.store.readFlow(key).catch(() => undefined);
+  if (!stored?.flow.consumedAt) return undefined;
+  const retainedUntil = stored.flow.expiresAt.getTime() + FLOW_RETENTION_SECONDS * 1000;
+  if (ctx.clock.now().getTime() >= retainedUntil) return undefined;
+  return alreadyUsed(ctx, request, stored);
+}
+
 /** A consumed flow: a browser that already holds a valid session simply goes on. */
 async function alreadyUsed(
   ctx: AuthContext,
   request: CallbackRequest,
   stored: StoredFlow,
 ): Promise<RedirectResult> {
+  const flowCookie = flowCookieName(stored.flow.key.id);
   if (await findCurrentSession(ctx, request.cookies)) {
     ctx.log.info('callback: flow already used, browser already signed in: redirecting');
     return {
       kind: 'redirect',
       location: absolute(stored.flow.returnTo, ctx.config),
-      cookies: [],
+      cookies: flowCookie in request.cookies ? [clearCookie(flowCookie)] : [],
     };
   }
   throw new AuthError('state_already_used', 'the flow was already consumed');

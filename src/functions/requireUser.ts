@@ -29,7 +29,7 @@ import {
 } from './http';
 import { BEARER_CHALLENGE, bearerCaller, bearerFailureResponse } from './bearer';
 import { groupsOfUser } from './sessionGroups';
-import { getAccessToken, tokenFailureResponse } from './tokens';
+import { accessTokenOfCheckedSession, tokenFailureResponse } from './tokens';
 
 /**
  * For the app's other functions: the signed-in user of this request, exactly as
@@ -100,7 +100,9 @@ export function requireUser(
       }
       checkRequirements(grants, options);
       const accessToken = options.accessToken
-        ? await getAccessToken(request, context, { scopes: options.accessToken.scopes })
+        ? await accessTokenOfCheckedSession(request, context, {
+            scopes: options.accessToken.scopes,
+          })
         : undefined;
       return await handler(request, context, { ...user, accessToken });
     } catch (error) {

@@ -7,7 +7,7 @@ import {
 import { clearCookie, readSessionCookie } from '../auth/cookies';
 import { AuthError, isAuthError } from '../auth/errors';
 import { sha256 } from '../auth/secrets';
-import { findCurrentSession } from '../auth/sessions';
+import { findCurrentSession, sessionKeyOf } from '../auth/sessions';
 import { authContext } from '../composition';
 import {
   failureResponse,
@@ -47,6 +47,25 @@ export async function getAccessToken(
     });
   }
   return acquireAccessToken(ctx, { key: session.key, secret: cookie.secret }, options);
+}
+
+/**
+ * getAccessToken for requireUser, which has just found this request's session live: the token
+ * cache is read by the cookie's key without reading the session row a second time.
+ */
+export async function accessTokenOfCheckedSession(
+  request: HttpRequest,
+  context: InvocationContext,
+  options: AccessTokenRequest,
+): Promise<AccessToken> {
+  const cookie = readSessionCookie(requestCookies(request));
+  if (!cookie) throw new Error('accessTokenOfCheckedSession without a session cookie');
+  const key = sessionKeyOf(cookie.partition, cookie.secret);
+  return acquireAccessToken(
+    authContext(functionsLogger(context)),
+    { key, secret: cookie.secret },
+    options,
+  );
 }
 
 /**

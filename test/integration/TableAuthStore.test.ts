@@ -84,6 +84,17 @@ describe('TableAuthStore when storage misbehaves', () => {
     expect(await store.readFlow(flow.key)).toBeDefined();
   });
 
+  it('when the table does not exist yet, then a read finds nothing without creating it, and the first write creates it', async () => {
+    const client = isolatedTableClient(azurite.tableConnectionString);
+    const store = new TableAuthStore(client, retention);
+    const flow = newFlow(store, 'EEEEEEEEEEEEEEEEEEEEEE');
+    expect(await store.readFlow(flow.key)).toBeUndefined();
+    expect(await store.readSession({ partition: flow.key.partition, id: 'none' })).toBeUndefined();
+    await expect(client.getAccessPolicy()).rejects.toMatchObject({ statusCode: 404 });
+    await store.createFlow(flow);
+    expect(await store.readFlow(flow.key)).toBeDefined();
+  });
+
   it('when a session holds more claims than a table property, then claims_too_large and the flow stays unconsumed', async () => {
     const store = new TableAuthStore(isolatedTableClient(azurite.tableConnectionString), retention);
     const flow = newFlow(store, 'DDDDDDDDDDDDDDDDDDDDDD');

@@ -3,7 +3,7 @@ import fc from 'fast-check';
 import { requestArbitrary, type KnownValues } from '../fuzz/httpArbitraries';
 import { authTable, countRows } from '../support/authTable';
 import { requestBytes, sendRaw, type RawRequest, type RawResponse } from '../support/rawHttp';
-import { browserPool, signIn } from '../support/signInSteps';
+import { browserPool, openLogin, pickUser, USERS } from '../support/signInSteps';
 import { startStack, type Stack } from '../support/stack';
 
 /**
@@ -42,15 +42,21 @@ beforeAll(async () => {
     flows.push({ state, cookie: [cookie.key, cookie.value] });
   }
   const sessionBrowser = browsers.open();
-  const signedIn = await signIn(sessionBrowser, stack.appOrigin);
-  const sessionCookies = await sessionBrowser.jar.getCookies(stack.appOrigin);
-  const session = sessionCookies.find((c) => c.key === '__Host-authsession')!;
-  // And the consumed flow of that sign-in: replays reach state_already_used.
-  const consumedState = new URL(signedIn.url).searchParams.get('state')!;
-  const consumedCookie = sessionCookies.find((c) =>
+  const callbackUrl = await pickUser(
+    sessionBrowser,
+    await openLogin(sessionBrowser, stack.appOrigin),
+    USERS.adele,
+  );
+  // And the flow of that sign-in, consumed: replays reach state_already_used. Its cookie is
+  // taken before the callback, which clears it.
+  const consumedState = new URL(callbackUrl).searchParams.get('state')!;
+  const consumedCookie = (await sessionBrowser.jar.getCookies(stack.appOrigin)).find((c) =>
     c.key.endsWith(consumedState.split('.')[1]!.slice(0, 12)),
   )!;
   flows.push({ state: consumedState, cookie: [consumedCookie.key, consumedCookie.value] });
+  expect((await sessionBrowser.request(callbackUrl)).status).toBe(302);
+  const sessionCookies = await sessionBrowser.jar.getCookies(stack.appOrigin);
+  const session = sessionCookies.find((c) => c.key === '__Host-authsession')!;
   known = {
     port,
     flows,

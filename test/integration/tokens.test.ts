@@ -19,7 +19,11 @@ const browsers = browserPool();
 const JSON_ACCEPT = { accept: 'application/json' };
 
 beforeAll(async () => {
-  stack = await startStack({ instances: 3, settings: { AUTH_CLIENT_CAPABILITIES: 'cp1' } });
+  stack = await startStack({
+    instances: 3,
+    settings: { AUTH_CLIENT_CAPABILITIES: 'cp1' },
+    faultProxies: true, // here only to count storage requests
+  });
 }, 120_000);
 afterAll(async () => {
   await browsers.closeAll();
@@ -60,8 +64,12 @@ describe('access tokens for APIs', () => {
   it('when a user signed in with User.Read, then the profile call uses the token from sign-in without a token request', async () => {
     const client = await signInWithProfileScope(USERS.adele);
     const before = await refreshCount();
+    const storage = stack.faults!.storage;
+    storage.clear();
     const response = await profile(client);
     expect(response.status).toBe(200);
+    // One read of the session and one of its token cache: requireUser does not read twice.
+    expect(storage.requests.map((r) => r.method)).toEqual(['GET', 'GET']);
     expect(response.json()).toMatchObject({
       displayName: 'Adele Vance',
       userPrincipalName: USERS.adele,

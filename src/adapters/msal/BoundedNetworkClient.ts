@@ -5,6 +5,7 @@ import {
   type NetworkRequestOptions,
   type NetworkResponse,
 } from '@azure/msal-node';
+import { httpExchange, type HttpAnswer } from './httpExchange';
 
 /**
  * msal-node's HTTP client replaced by one that (1) bounds every call by AUTH_IDP_TIMEOUT_MS
@@ -64,20 +65,18 @@ export class BoundedNetworkClient implements INetworkModule {
   ): Promise<NetworkResponse<T>> {
     const timeoutMs = Math.min(timeout ?? this.timeoutMs, this.timeoutMs);
     const endpoint = describeEndpoint(url);
-    let response: Response;
-    let text: string;
+    let response: HttpAnswer;
+    const signal = AbortSignal.timeout(timeoutMs);
     try {
-      const signal = AbortSignal.timeout(timeoutMs);
-      response = await fetch(url, {
+      response = await httpExchange(url, {
         method,
         headers: options?.headers,
         body: options?.body,
         signal,
       });
-      text = await response.text();
     } catch (error) {
       const name = (error as { name?: unknown }).name;
-      if (name === 'TimeoutError' || name === 'AbortError') {
+      if (signal.aborted || name === 'TimeoutError' || name === 'AbortError') {
         throw new UpstreamFailure(
           'timeout',
           `${endpoint} did not answer within ${timeoutMs} ms (AUTH_IDP_TIMEOUT_MS)`,
@@ -90,29 +89,25 @@ export class BoundedNetworkClient implements INetworkModule {
       );
     }
 
-    const headers: Record<string, string> = {};
-    response.headers.forEach((value, name) => (headers[name] = value));
-    const contentType = response.headers.get('content-type') ?? 'no content type';
+    const { headers, status } = response;
+    const ok = status >= 200 && status < 300;
+    const contentType = headers['content-type'] ?? 'no content type';
     let body: unknown;
     try {
-      body = JSON.parse(text);
+      body = JSON.parse(response.text);
     } catch {
       body = undefined;
     }
-    const retryAfterSeconds = parseRetryAfter(response.headers.get('retry-after'));
+    const retryAfterSeconds = parseRetryAfter(headers['retry-after'] ?? null);
     const oauth = isRecord(body) ? body : {};
     const oauthError = typeof oauth.error === 'string' ? oauth.error : undefined;
 
     // What msal-node would throttle every user on (429, 5xx, an error with Retry-After).
-    if (
-      response.status === 429 ||
-      response.status >= 500 ||
-      (!response.ok && retryAfterSeconds !== undefined)
-    ) {
+    if (status === 429 || status >= 500 || (!ok && retryAfterSeconds !== undefined)) {
       throw new UpstreamFailure(
         'status',
-        `${endpoint} answered ${response.status}${oauthError ? ` ${oauthError}` : ` (${contentType})`}${retryAfterSeconds !== undefined ? `, Retry-After ${retryAfterSeconds} s` : ''}`,
-        response.status,
+        `${endpoint} answered ${status}${oauthError ? ` ${oauthError}` : ` (${contentType})`}${retryAfterSeconds !== undefined ? `, Retry-After ${retryAfterSeconds} s` : ''}`,
+        status,
         retryAfterSeconds,
         oauthError,
       );
@@ -120,12 +115,12 @@ export class BoundedNetworkClient implements INetworkModule {
     if (!isRecord(body)) {
       throw new UpstreamFailure(
         'malformed',
-        `${endpoint} answered ${response.status} with a body that is not a JSON object (${contentType})`,
-        response.status,
+        `${endpoint} answered ${status} with a body that is not a JSON object (${contentType})`,
+        status,
       );
     }
     // OAuth error answers (400 invalid_grant...) go to msal-node, which reads them itself.
-    return { headers, body: body as T, status: response.status };
+    return { headers, body: body as T, status };
   }
 }
 

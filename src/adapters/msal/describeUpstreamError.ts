@@ -1,4 +1,3 @@
-import { AuthError as MsalAuthError } from '@azure/msal-node';
 import { aadstsCode, forLog } from '../../auth/redact';
 
 /**
@@ -7,7 +6,7 @@ import { aadstsCode, forLog } from '../../auth/redact';
  * and AADSTS number, redact the rest and cap it.
  */
 export function describeUpstreamError(error: unknown): string {
-  if (error instanceof MsalAuthError) {
+  if (isMsalError(error)) {
     const code = forLog(`${error.errorCode}${error.subError ? `/${error.subError}` : ''}`, 64);
     const aadsts = aadstsCode(error.errorMessage);
     return `${code}${aadsts ? ` (${aadsts})` : ''}: ${forLog(error.errorMessage)}`;
@@ -17,4 +16,19 @@ export function describeUpstreamError(error: unknown): string {
     return forLog(cause instanceof Error ? `${error.message} (${cause.message})` : error.message);
   }
   return forLog(String(error));
+}
+
+/**
+ * An msal-node AuthError (or subclass), told by its shape: an `instanceof` would make msal-node
+ * load at start-up with everything that describes errors (see lazyMsalIdentityProvider).
+ */
+function isMsalError(
+  error: unknown,
+): error is Error & { errorCode: string; errorMessage: string; subError?: string } {
+  const candidate = error as { errorCode?: unknown; errorMessage?: unknown } | null;
+  return (
+    error instanceof Error &&
+    typeof candidate?.errorCode === 'string' &&
+    typeof candidate.errorMessage === 'string'
+  );
 }

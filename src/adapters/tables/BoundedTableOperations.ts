@@ -22,14 +22,22 @@ export class BoundedTableOperations {
     readonly budgetMs: number,
   ) {}
 
-  async run<T>(operation: string, call: (options: OperationOptions) => Promise<T>): Promise<T> {
+  /**
+   * `read`: a point read needs no table up front (a missing table is a 404 like a missing row),
+   * which saves a process's first request the createTable round trip.
+   */
+  async run<T>(
+    operation: string,
+    call: (options: OperationOptions) => Promise<T>,
+    { read = false } = {},
+  ): Promise<T> {
     const abortSignal = AbortSignal.timeout(this.budgetMs);
     try {
-      await untilAborted(this.ensureTable(), abortSignal);
+      if (!read) await untilAborted(this.ensureTable(), abortSignal);
       try {
         return await untilAborted(call({ abortSignal }), abortSignal);
       } catch (error) {
-        if (serviceCodeOf(error) !== 'TableNotFound') throw error;
+        if (read || serviceCodeOf(error) !== 'TableNotFound') throw error;
         this.tableReady = undefined;
         await untilAborted(this.ensureTable(), abortSignal);
         return await untilAborted(call({ abortSignal }), abortSignal);

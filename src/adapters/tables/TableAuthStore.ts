@@ -266,8 +266,10 @@ export class TableAuthStore implements AuthStore {
     rowKey: string,
   ): Promise<TableEntityResult<T> | undefined> {
     try {
-      return await this.operations.run(operation, (o) =>
-        this.client.getEntity<T>(partition, rowKey, o),
+      return await this.operations.run(
+        operation,
+        (o) => this.client.getEntity<T>(partition, rowKey, o),
+        { read: true },
       );
     } catch (error) {
       if (statusOf(error) === 404) return undefined;

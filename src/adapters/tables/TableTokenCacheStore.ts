@@ -55,12 +55,15 @@ export class TableTokenCacheStore implements TokenCacheStore {
 
   async readTokenCache(session: RecordKey): Promise<StoredTokenCache | undefined> {
     try {
-      const entity = await this.operations.run('read token cache', (options) =>
-        this.client.getEntity<TokenCacheEntity>(
-          session.partition,
-          TOKEN_CACHE_PREFIX + session.id,
-          options,
-        ),
+      const entity = await this.operations.run(
+        'read token cache',
+        (options) =>
+          this.client.getEntity<TokenCacheEntity>(
+            session.partition,
+            TOKEN_CACHE_PREFIX + session.id,
+            options,
+          ),
+        { read: true },
       );
       if (entity.kind !== 'tokens' || !(entity.sealed instanceof Uint8Array)) return undefined;
       return {

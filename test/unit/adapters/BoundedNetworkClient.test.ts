@@ -69,6 +69,37 @@ describe('BoundedNetworkClient', () => {
     expect(failure).toMatchObject({ kind: 'timeout' });
     expect((failure as Error).message).toMatch(/did not answer within 300 ms/);
   });
+
+  it('when the endpoint stops halfway through its body, then an UpstreamFailure at the timeout', async () => {
+    answer = (res) => {
+      res.writeHead(200, { 'content-type': 'application/json', 'content-length': '100' });
+      res.write('{"access_token":');
+    };
+    expect(await failureOf(post())).toMatchObject({ kind: 'timeout' });
+  });
+
+  it('when the endpoint cannot be reached, then an UpstreamFailure naming the endpoint', async () => {
+    const closed = createServer();
+    await new Promise<void>((resolve) => closed.listen(0, '127.0.0.1', resolve));
+    const port = (closed.address() as AddressInfo).port;
+    await new Promise((resolve) => closed.close(resolve));
+    const failure = await failureOf(
+      client.sendPostRequestAsync(`http://127.0.0.1:${port}/t/oauth2/v2.0/token`, { body: 'x' }),
+    );
+    expect(failure).toMatchObject({ kind: 'network' });
+    expect((failure as Error).message).toMatch(
+      /the token endpoint .* could not be reached: .*ECONNREFUSED/,
+    );
+  });
+
+  it('when the endpoint answers, then its headers reach msal-node by lower-case name', async () => {
+    answer = (res) =>
+      res.writeHead(200, { 'Content-Type': 'application/json', 'X-Ms-Request-Id': 'r1' }).end('{}');
+    await expect(post()).resolves.toMatchObject({
+      status: 200,
+      headers: { 'content-type': 'application/json', 'x-ms-request-id': 'r1' },
+    });
+  });
 });
 
 describe('boundedClientAssertion', () => {

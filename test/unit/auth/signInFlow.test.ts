@@ -57,6 +57,8 @@ describe('sign-in flow', () => {
       roles: ['Admin'],
     });
     expect(h.store.unconsumedFlows()).toBe(0);
+    // The finished flow's cookie is cleared: only the session cookie is left to send.
+    expect(Object.keys(browser.jar())).toEqual([SESSION_COOKIE_NAME]);
   });
 
   it.each([
@@ -125,6 +127,17 @@ describe('sign-in flow', () => {
       cookies: [],
     });
     expect(h.idp.redeemed).toHaveLength(1);
+  });
+
+  it('when a signed-in browser gets a callback for a flow it did not start and no one finished, then it is refused and the code is not redeemed', async () => {
+    await signIn(h, browser);
+    const attacker = new FakeBrowser(h.clock);
+    const attackersQuery = h.idp.authorize((await login(h, attacker)).location);
+    await expect(callback(h, browser, attackersQuery)).rejects.toMatchObject({
+      code: 'missing_flow_cookie',
+    });
+    expect(h.idp.redeemed).toHaveLength(1);
+    expect(h.store.unconsumedFlows()).toBe(1);
   });
 
   it('when two duplicate callbacks race, then exactly one signs in and the other is state_already_used', async () => {
