@@ -32,11 +32,12 @@ var graphDelegatedPermissionIds = {
   profile: '14dad69e-099b-42c9-810b-d002981feec1'
   email: '64a6cdd6-aab1-4aaf-94b8-3cc8405e90d0'
   offline_access: '7427e0e9-2fba-42fe-b0c0-848c9e6a8182'
-  // The demo's /api/profile calls GET /v1.0/me with the user's token (src/functions/profile.ts).
+  // The example's /api/profile calls GET /v1.0/me with the user's token (example/src/functions/profile.ts),
+  // and group overage reads the user's groups with it (src/auth/groupMembership.ts).
   'User.Read': 'e1fe6dd8-ba31-4d61-89e7-88639da4683d'
 }
 
-// Who may do what (src/functions/admin.ts, src/auth/authorization.ts). App roles for users (Admin, Reader:
+// Who may do what (example/src/functions/admin.ts, src/auth/authorization.ts). App roles for users (Admin, Reader:
 // assigned in Enterprise applications, DEPLOY.md) and one for daemons (Admin.Read.All: an application
 // permission granted with admin consent); one delegated scope for users' bearer tokens. Ids are fixed
 // per registration so redeploys keep them.
