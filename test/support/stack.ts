@@ -22,8 +22,11 @@ import { startFaultProxy, type FaultProxy } from './faultProxy';
 
 export interface StackOptions {
   instances?: number;
-  /** Extra app settings (e.g. AUTH_FLOW_TTL_SECONDS). */
-  settings?: Record<string, string>;
+  /**
+   * Extra app settings (e.g. AUTH_FLOW_TTL_SECONDS), or a function of the started emulator for
+   * settings that depend on it (e.g. an AUTH_AUTHORITY at another of its paths).
+   */
+  settings?: Record<string, string> | ((emulator: EmulatorProcess) => Record<string, string>);
   /** A fixed port for the app's public origin (default: the first instance's free port). */
   appPort?: number;
   /** Keep Azurite's data in this folder (survives an Azurite restart). */
@@ -126,6 +129,8 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
     });
     started.push(emulator);
     if (faults) faults.identityProvider.target = `https://localhost:${emulator.port}`;
+    const settings =
+      typeof options.settings === 'function' ? options.settings(emulator) : options.settings;
 
     const hosts = await Promise.all(
       instancePorts.map((port) =>
@@ -146,7 +151,7 @@ export async function startStack(options: StackOptions = {}): Promise<Stack> {
             AUTH_REDIRECT_URI: `${appOrigin}/api/auth/callback`,
             AUTH_STORAGE_CONNECTION_STRING: appStorageConnectionString,
             AUTH_GRAPH_BASE_URL: `https://localhost:${emulator.port}`,
-            ...options.settings,
+            ...settings,
           },
           readyPattern: LOCAL_HOST_READY,
           timeoutMs: 60_000,
