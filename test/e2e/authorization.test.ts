@@ -1,15 +1,8 @@
-import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { launchChromium, screenshotPath } from '../support/chromium';
+import type { Page } from 'playwright-core';
+import { screenshotPath } from '../support/chromium';
+import { chromiumSuite } from '../support/chromiumSuite';
 import { emulatorControl } from '../support/emulatorControl';
-import {
-  countAuthRequests,
-  startScaledProject,
-  TEST_USERS,
-  userButton,
-  waitForEmulatorLogin,
-  type ScaledApp,
-  type TestUser,
-} from '../support/scaleOut';
+import { countAuthRequests, TEST_USERS, type TestUser } from '../support/scaleOut';
 
 /**
  * Who may do what, in Chromium, through two instances behind a random load balancer: an app
@@ -26,38 +19,22 @@ const NESTOR = {
   name: 'Nestor Wilke',
 } as unknown as TestUser;
 
-let app: ScaledApp;
-let browser: Browser;
+const suite = chromiumSuite({ instances: 2 });
+const { newPage } = suite;
 let control: ReturnType<typeof emulatorControl>;
-let contexts: BrowserContext[] = [];
 
-beforeAll(async () => {
-  app = await startScaledProject({ instances: 2 });
-  control = emulatorControl(app.emulatorOrigin);
-  browser = await launchChromium();
+beforeAll(() => {
+  control = emulatorControl(suite.app.emulatorOrigin);
 });
 afterEach(async () => {
   await control.setGraphOutage('none');
-  await Promise.all(contexts.map((c) => c.close()));
-  contexts = [];
 });
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-});
-
-async function newPage(): Promise<Page> {
-  const context = await browser.newContext();
-  contexts.push(context);
-  return context.newPage();
-}
 
 /** Opens an app path signed out, signs in as the user on the emulator, waits for the page. */
 async function openAs(page: Page, path: string, user: TestUser): Promise<void> {
-  await page.goto(`${app.appOrigin}${path}`);
-  await waitForEmulatorLogin(page, app.emulatorOrigin, user);
-  await userButton(page, user).click();
-  await page.waitForURL((u) => u.origin === app.appOrigin && u.pathname === path);
+  await page.goto(`${suite.app.appOrigin}${path}`);
+  await suite.pickUser(page, user);
+  await page.waitForURL((u) => u.origin === suite.app.appOrigin && u.pathname === path);
   await page.waitForLoadState();
 }
 
@@ -126,7 +103,7 @@ describe('authorization in Chromium', () => {
     await openAs(page, '/api/profile', NESTOR);
     await page.locator('#profile-title').waitFor();
     await control.setGraphOutage('unavailable');
-    const response = await page.goto(`${app.appOrigin}/api/members`);
+    const response = await page.goto(`${suite.app.appOrigin}/api/members`);
     expect(response?.status()).toBe(503);
     expect(await reasonShown(page)).toBe('groups_unavailable');
     expect(await page.locator('body').innerText()).toContain(

@@ -1,19 +1,17 @@
 import { randomBytes } from 'node:crypto';
-import type { Browser, BrowserContext, Page } from 'playwright-core';
+import type { Page } from 'playwright-core';
 import { request as undiciRequest } from 'undici';
-import { launchChromium, screenshotPath } from '../support/chromium';
+import { screenshotPath } from '../support/chromium';
+import { chromiumSuite } from '../support/chromiumSuite';
 import {
   CALLBACK_PATH,
   flowRecords,
   LOGIN_PATH,
   loginUrl,
   shuffle,
-  startScaledProject,
   TEST_USERS,
   userButton,
   waitForEmulatorLogin,
-  type ScaledApp,
-  type TestUser,
 } from '../support/scaleOut';
 
 /**
@@ -27,46 +25,14 @@ jest.setTimeout(120_000);
 
 const [ADELE, ALEX] = TEST_USERS;
 
-let app: ScaledApp;
-let browser: Browser;
-let contexts: BrowserContext[] = [];
-
-beforeAll(async () => {
-  app = await startScaledProject({
-    instances: 3,
-    // After sign-out, Entra sends the browser back to the demo page (registered with the emulator).
-    settings: (origin) => ({ AUTH_POST_LOGOUT_REDIRECT_URI: `${origin}/api/demo` }),
-  });
-  browser = await launchChromium();
+const suite = chromiumSuite({
+  instances: 3,
+  // After sign-out, Entra sends the browser back to the demo page (registered with the emulator).
+  settings: (origin) => ({ AUTH_POST_LOGOUT_REDIRECT_URI: `${origin}/api/demo` }),
 });
-afterEach(async () => {
-  await Promise.all(contexts.map((c) => c.close()));
-  contexts = [];
-});
-afterAll(async () => {
-  await browser?.close();
-  await app?.stop();
-});
+const { newContext, newPage, pickUser } = suite;
 
-/** A fresh browser profile: no cookies, no emulator session. */
-async function newContext(): Promise<BrowserContext> {
-  const context = await browser.newContext();
-  contexts.push(context);
-  return context;
-}
-
-async function newPage(): Promise<Page> {
-  return (await newContext()).newPage();
-}
-
-const url = (path: string) => `${app.appOrigin}${path}`;
-
-/** Picks the user on the emulator's account picker and waits for the app to answer. */
-async function pickUser(page: Page, user: TestUser = ADELE): Promise<void> {
-  await waitForEmulatorLogin(page, app.emulatorOrigin, user);
-  await userButton(page, user).click();
-  await page.waitForURL((u) => u.origin === app.appOrigin);
-}
+const url = (path: string) => `${suite.app.appOrigin}${path}`;
 
 /** The reason code an error page shows, if the page is one (no waiting). */
 async function reasonShown(page: Page): Promise<string | undefined> {
@@ -100,7 +66,7 @@ describe('sign-in in Chromium through a random load balancer', () => {
     const endSessionRequests: URL[] = [];
     page.on('request', (r) => {
       const requested = new URL(r.url());
-      if (requested.origin === app.emulatorOrigin && requested.pathname.endsWith('/logout')) {
+      if (requested.origin === suite.app.emulatorOrigin && requested.pathname.endsWith('/logout')) {
         endSessionRequests.push(requested);
       }
     });
@@ -125,14 +91,14 @@ describe('sign-in in Chromium through a random load balancer', () => {
     const next = page.waitForEvent('framenavigated', (f) => f === page.mainFrame());
     await page.click('#sign-in');
     await next;
-    expect(new URL(page.url()).origin).toBe(app.emulatorOrigin);
-    await waitForEmulatorLogin(page, app.emulatorOrigin, ADELE);
+    expect(new URL(page.url()).origin).toBe(suite.app.emulatorOrigin);
+    await waitForEmulatorLogin(page, suite.app.emulatorOrigin, ADELE);
 
     // No certificate warning to click through: the browser only ever used plain http on
     // localhost (the app and the emulator's front door), never the emulator's https port.
-    expect(app.emulatorOrigin).toMatch(/^http:\/\/localhost:\d+$/);
-    expect([...origins].sort()).toEqual([app.appOrigin, app.emulatorOrigin].sort());
-    expect(origins.has(app.emulatorHttpsOrigin)).toBe(false);
+    expect(suite.app.emulatorOrigin).toMatch(/^http:\/\/localhost:\d+$/);
+    expect([...origins].sort()).toEqual([suite.app.appOrigin, suite.app.emulatorOrigin].sort());
+    expect(origins.has(suite.app.emulatorHttpsOrigin)).toBe(false);
   });
 
   it('when a session the demo page showed is gone (expired), then the page says it ended, not "not signed in"', async () => {
@@ -163,7 +129,7 @@ describe('sign-in in Chromium through a random load balancer', () => {
 
     expect(page.url()).toBe(url('/api/hello?x=1'));
     expect(await page.locator('#greeting').innerText()).toBe('Hello, Alex Wilber!');
-    expect(logins).toEqual([loginUrl(app.appOrigin, '/api/hello?x=1')]);
+    expect(logins).toEqual([loginUrl(suite.app.appOrigin, '/api/hello?x=1')]);
   });
 
   it('when three tabs start sign-in before any finishes and finish in a shuffled order, then all three are signed in and no flow is left unconsumed', async () => {
@@ -176,11 +142,11 @@ describe('sign-in in Chromium through a random load balancer', () => {
         returnTo: `/api/hello?tabs=${marker}&n=${n}`,
       })),
     );
-    // All three at once, before the browser holds any cookie of the app.
+    // All three at once, before the browser holds any cookie of the suite.app.
     await Promise.all(
       tabs.map(async (tab) => {
-        await tab.page.goto(loginUrl(app.appOrigin, tab.returnTo));
-        await waitForEmulatorLogin(tab.page, app.emulatorOrigin, ADELE);
+        await tab.page.goto(loginUrl(suite.app.appOrigin, tab.returnTo));
+        await waitForEmulatorLogin(tab.page, suite.app.emulatorOrigin, ADELE);
       }),
     );
 
@@ -188,7 +154,7 @@ describe('sign-in in Chromium through a random load balancer', () => {
     if (order.every((tab, i) => tab.n === i)) order = [...order].reverse();
     for (const tab of order) {
       await userButton(tab.page, ADELE).click();
-      await tab.page.waitForURL((u) => u.origin === app.appOrigin);
+      await tab.page.waitForURL((u) => u.origin === suite.app.appOrigin);
       expect([tab.n, tab.page.url()]).toEqual([tab.n, url(tab.returnTo)]);
       expect(await tab.page.locator('#greeting').innerText()).toBe('Hello, Adele Vance!');
     }
@@ -198,7 +164,7 @@ describe('sign-in in Chromium through a random load balancer', () => {
       expect(await tab.page.locator('#greeting').innerText()).toBe('Hello, Adele Vance!');
     }
 
-    const flows = await flowRecords(app.stack!.azurite.connectionString, marker);
+    const flows = await flowRecords(suite.app.stack!.azurite.connectionString, marker);
     expect(flows.map((f) => f.returnTo).sort()).toEqual(tabs.map((t) => t.returnTo));
     expect(flows.filter((f) => typeof f.consumedAtMs !== 'number')).toEqual([]);
   });
@@ -210,7 +176,7 @@ describe('sign-in in Chromium through a random load balancer', () => {
       if (new URL(r.url()).pathname === CALLBACK_PATH) callbacks.push(r.url());
     });
     const returnTo = '/api/hello?reload=1';
-    await page.goto(loginUrl(app.appOrigin, returnTo));
+    await page.goto(loginUrl(suite.app.appOrigin, returnTo));
     await pickUser(page, ADELE);
     expect(page.url()).toBe(url(returnTo));
     expect(callbacks).toHaveLength(1);
@@ -229,7 +195,7 @@ describe('sign-in in Chromium through a random load balancer', () => {
     const context = await newContext();
     // A browser that blocks the site's cookies: the login response reaches it without Set-Cookie.
     await context.route(
-      (u) => u.origin === app.appOrigin && u.pathname === LOGIN_PATH,
+      (u) => u.origin === suite.app.appOrigin && u.pathname === LOGIN_PATH,
       async (route) => {
         const request = route.request();
         const headers = Object.fromEntries(
@@ -253,10 +219,10 @@ describe('sign-in in Chromium through a random load balancer', () => {
     );
     const page = await context.newPage();
     const callback = page.waitForResponse((r) => new URL(r.url()).pathname === CALLBACK_PATH);
-    await page.goto(loginUrl(app.appOrigin, '/api/hello?blocked=1'));
+    await page.goto(loginUrl(suite.app.appOrigin, '/api/hello?blocked=1'));
     await pickUser(page, ADELE);
 
-    expect((await context.cookies(app.appOrigin)).map((c) => c.name)).toEqual([]);
+    expect((await context.cookies(suite.app.appOrigin)).map((c) => c.name)).toEqual([]);
     expect((await callback).status()).toBe(400);
     expect(new URL(page.url()).pathname).toBe(CALLBACK_PATH);
     expect(await page.locator('#reason-code').innerText()).toBe('missing_flow_cookie');
