@@ -2,7 +2,10 @@ import type { UserClaims } from '../ports/AuthStore';
 import type { GroupLookupBounds } from '../ports/GroupDirectory';
 import { getAccessToken, type SessionTokens } from './accessTokens';
 import type { AuthContext } from './AuthContext';
+import { readSessionCookie } from './cookies';
+import { AuthError } from './errors';
 import { forLog } from './redact';
+import { findCurrentSession } from './sessions';
 
 /**
  * Group overage: a user in more groups than a token carries (Entra: 200 in a JWT) gets an
@@ -37,6 +40,31 @@ export async function groupsOfSessionUser(
   if (cached) return cached.groupIds;
   const flight = `groups/${session.key.partition}/${session.key.id}`;
   return ctx.refreshes.run(flight, () => resolveThroughGraph(ctx, session));
+}
+
+/**
+ * The groups of `user` for a request with these cookies, for handlers (groupsOfUser): only
+ * when the request's live session is that user's, so a handler that passes the user of a bearer
+ * token, or of another request, never gets the groups of whoever's session cookie came along.
+ * One more session read, and only on overage.
+ */
+export async function groupsOfRequestUser(
+  ctx: AuthContext,
+  cookies: Readonly<Record<string, string>>,
+  user: UserClaims,
+): Promise<readonly string[]> {
+  if (!user.groupsOverage) return user.groups;
+  const cookie = readSessionCookie(cookies);
+  const session = cookie ? await findCurrentSession(ctx, cookies) : undefined;
+  if (!cookie || !session || session.user.oid !== user.oid || session.user.tid !== user.tid) {
+    const details =
+      "This user's groups are not in the token (Entra's group overage marker instead), and they are looked up in Microsoft Graph only for the same user's signed-in browser session; for a bearer caller that would need the on-behalf-of flow. Check app roles instead, or sign in in the browser.";
+    throw new AuthError('groups_unavailable', 'groups unknown (overage): not this session', {
+      details,
+      status: 403,
+    });
+  }
+  return groupsOfSessionUser(ctx, { key: session.key, secret: cookie.secret }, session.user);
 }
 
 async function resolveThroughGraph(

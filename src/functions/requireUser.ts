@@ -28,7 +28,7 @@ import {
   requestUrl,
 } from './http';
 import { BEARER_CHALLENGE, bearerCaller, bearerFailureResponse } from './bearer';
-import { groupsOfUser } from './sessionGroups';
+import { groupsOfCheckedSession } from './sessionGroups';
 import { accessTokenOfCheckedSession, tokenFailureResponse } from './tokens';
 
 /**
@@ -95,7 +95,7 @@ export function requireUser(
       const grants = grantsOfSession(user.user);
       // Group overage: only a function that names groups asks Graph for them.
       if (options.groups?.length && grants.groupsUnknown) {
-        grants.groups = await groupsOfUser(request, context, user.user);
+        grants.groups = await groupsOfCheckedSession(request, context, user.user);
         grants.groupsUnknown = false;
       }
       checkRequirements(grants, options);
