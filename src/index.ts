@@ -6,7 +6,7 @@ import { health } from './functions/health';
 import { login } from './functions/login';
 import { logout } from './functions/logout';
 import { me } from './functions/me';
-import { configureRoutes, routePath, routes, type SignInRoutes } from './routes';
+import { checkRoutes, configureRoutes, routePath, routes, type SignInRoutes } from './routes';
 
 /**
  * entra-functions-signin: Microsoft Entra ID sign-in for an Azure Functions app (Node.js v4
@@ -29,14 +29,24 @@ export interface SignInOptions {
  * Registers the sign-in endpoints (login, callback, me, logout, health) and the cleanup timer of
  * expired flow records and sessions on the app's own `app` from `@azure/functions`, and reads
  * and validates the settings once. With bad settings every problem is logged now, and the
- * endpoints answer `misconfigured` (health 503) until they are fixed.
+ * endpoints answer `misconfigured` (health 503) until they are fixed. Call it once per app: a
+ * second call throws (the function names are taken, and the routes already served).
  *
  * @example
  * import { app } from '@azure/functions';
  * import { registerSignIn } from 'entra-functions-signin';
  * registerSignIn(app);
  */
+let registered = false;
+
 export function registerSignIn(app: typeof functionsApp, options: SignInOptions = {}): void {
+  checkRoutes(options.routes);
+  if (registered) {
+    throw new Error(
+      'registerSignIn was called a second time: call it once per app (for example in src/index.ts, which package.json "main" loads); the sign-in endpoints and the cleanup timer are registered already.',
+    );
+  }
+  registered = true;
   configureRoutes(options.routes, options.routePrefix);
   initialise();
   // Browser routes are anonymous: function keys are not a user sign-in.

@@ -26,8 +26,8 @@ export const DEFAULT_ROUTES: Readonly<SignInRoutes> = {
 export const routes: SignInRoutes = { ...DEFAULT_ROUTES };
 let routePrefix = DEFAULT_ROUTE_PREFIX;
 
-/** Sets the routes and the prefix (host.json's routePrefix) the sign-in endpoints use. */
-export function configureRoutes(overrides: Partial<SignInRoutes> = {}, prefix?: string): void {
+/** Throws, naming the option, when a route override is not a relative route. */
+export function checkRoutes(overrides: Partial<SignInRoutes> = {}): void {
   for (const [name, route] of Object.entries(overrides)) {
     if (route === undefined) continue;
     if (typeof route !== 'string' || !/^[A-Za-z0-9._~\-/]+$/.test(route) || route.startsWith('/')) {
@@ -35,7 +35,17 @@ export function configureRoutes(overrides: Partial<SignInRoutes> = {}, prefix?: 
         `routes.${name} must be a relative route like "auth/login", got ${JSON.stringify(route)}.`,
       );
     }
-    routes[name as keyof SignInRoutes] = route;
+  }
+}
+
+/**
+ * Sets the routes and the prefix (host.json's routePrefix) the sign-in endpoints use: all of
+ * them or, when one is not a route, none.
+ */
+export function configureRoutes(overrides: Partial<SignInRoutes> = {}, prefix?: string): void {
+  checkRoutes(overrides);
+  for (const [name, route] of Object.entries(overrides)) {
+    if (route !== undefined) routes[name as keyof SignInRoutes] = route;
   }
   if (prefix !== undefined) routePrefix = prefix.replace(/^\/+|\/+$/g, '');
 }

@@ -59,4 +59,29 @@ describe('registerSignIn', () => {
     );
     expect(registered).toEqual([]);
   });
+
+  it('when one route of several is not a route, then none of them is changed', () => {
+    const { app } = recordingApp();
+
+    expect(() => registerSignIn(app, { routes: { me: 'whoami', logout: '/abs' } })).toThrow(
+      /routes\.logout/,
+    );
+    expect(signInPath('me')).toBe('/x/auth/me');
+  });
+
+  it('when it is called a second time, then it says to call it once, and registers nothing more', () => {
+    jest.isolateModules(() => {
+      // eslint-disable-next-line @typescript-eslint/no-require-imports
+      const fresh = require('../../src/index') as typeof import('../../src/index');
+      const { app, registered } = recordingApp();
+      fresh.registerSignIn(app);
+      const count = registered.length;
+
+      expect(() => fresh.registerSignIn(app, { routes: { login: 'again' } })).toThrow(
+        /registerSignIn was called a second time: call it once per app/,
+      );
+      expect(registered).toHaveLength(count);
+      expect(fresh.signInPath('login')).toBe('/api/auth/login');
+    });
+  });
 });
