@@ -25,6 +25,8 @@ export interface SignInOptions {
   routePrefix?: string;
 }
 
+let registered = false;
+
 /**
  * Registers the sign-in endpoints (login, callback, me, logout, health) and the cleanup timer of
  * expired flow records and sessions on the app's own `app` from `@azure/functions`, and reads
@@ -37,8 +39,6 @@ export interface SignInOptions {
  * import { registerSignIn } from 'entra-functions-signin';
  * registerSignIn(app);
  */
-let registered = false;
-
 export function registerSignIn(app: typeof functionsApp, options: SignInOptions = {}): void {
   checkRoutes(options.routes);
   if (registered) {
@@ -91,6 +91,7 @@ export { claimsChallengeOf, getAccessToken } from './functions/tokens';
 export type { AccessToken, AccessTokenRequest } from './functions/tokens';
 export type { Requirements } from './auth/authorization';
 export type { CurrentUser } from './auth/results';
+export type { UserClaims } from './ports/AuthStore';
 export { AuthError, isAuthError } from './auth/errors';
 export type { ReasonCode } from './auth/errors';
 /** Helpers for pages of your own in the sign-in pages' style. */
