@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { TableAuthStore } from '../../src/adapters/tables/TableAuthStore';
 import {
   encodeGroups,
   MAX_STORED_GROUPS,
@@ -10,12 +11,18 @@ import { isolatedTableClient, startTestAzurite } from '../support/azurite';
 
 let azurite: Awaited<ReturnType<typeof startTestAzurite>>;
 let store: TableSessionGroupsStore;
+let authStore: TableAuthStore;
 
 beforeAll(async () => {
   azurite = await startTestAzurite();
   const client = isolatedTableClient(azurite.tableConnectionString);
   await client.createTable();
   store = new TableSessionGroupsStore(client, { operationTimeoutMs: 10_000 });
+  authStore = new TableAuthStore(client, {
+    flowTtlSeconds: 600,
+    flowRetentionSeconds: 3600,
+    sessionAbsoluteSeconds: 28800,
+  });
 });
 afterAll(async () => {
   await azurite?.process.stop();
@@ -55,6 +62,28 @@ describe('TableSessionGroupsStore on Azurite', () => {
     await store.deleteSessionGroups(session);
     await store.deleteSessionGroups(session);
     expect(await store.readSessionGroups(session)).toBeUndefined();
+  });
+
+  it("when the cleanup timer deletes a session's partition, then its groups row goes with it, and a live one stays", async () => {
+    const now = new Date();
+    const old = {
+      partition: authStore.partitionFor(new Date(now.getTime() - 10 * 3600_000)),
+      id: 'old',
+    };
+    const live = { partition: authStore.partitionFor(now), id: 'live' };
+    await store.writeSessionGroups(old, { groupIds: groups(3), resolvedAt: now });
+    await store.writeSessionGroups(live, { groupIds: groups(3), resolvedAt: now });
+    await authStore.deleteExpired(now);
+    expect(await store.readSessionGroups(old)).toBeUndefined();
+    expect((await store.readSessionGroups(live))?.groupIds).toHaveLength(3);
+  });
+
+  it('when its table does not exist yet, then a read answers "none" without creating it (one round trip)', async () => {
+    const client = isolatedTableClient(azurite.tableConnectionString);
+    const fresh = new TableSessionGroupsStore(client, { operationTimeoutMs: 10_000 });
+    expect(await fresh.readSessionGroups(key())).toBeUndefined();
+    const tables = client.listEntities().byPage().next();
+    await expect(tables).rejects.toMatchObject({ statusCode: 404 });
   });
 
   it('when more groups than a row holds, or an id that is not a GUID, then it refuses to encode', () => {

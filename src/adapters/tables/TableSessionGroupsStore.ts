@@ -45,12 +45,16 @@ export class TableSessionGroupsStore implements SessionGroupsStore {
 
   async readSessionGroups(session: RecordKey): Promise<SessionGroups | undefined> {
     try {
-      const entity = await this.operations.run('read session groups', (options) =>
-        this.client.getEntity<SessionGroupsEntity>(
-          session.partition,
-          SESSION_GROUPS_PREFIX + session.id,
-          options,
-        ),
+      // A point read needs no table up front: a missing table is a 404 like a missing row.
+      const entity = await this.operations.run(
+        'read session groups',
+        (options) =>
+          this.client.getEntity<SessionGroupsEntity>(
+            session.partition,
+            SESSION_GROUPS_PREFIX + session.id,
+            options,
+          ),
+        { read: true },
       );
       if (entity.kind !== 'groups') return undefined;
       return { groupIds: decodeGroups(entity), resolvedAt: new Date(entity.resolvedAtMs) };
