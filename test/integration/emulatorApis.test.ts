@@ -4,7 +4,7 @@ import { GRAPH_APP_ID } from '../../dev/emulator/apiTokens';
 import users from '../../dev/emulator/users.json';
 import type { BrowserClient } from '../support/browserClient';
 import { emulatorControl } from '../support/emulatorControl';
-import { browserPool, signIn, USERS } from '../support/signInSteps';
+import { browserPool, signIn, signedInWithGraphConsent, USERS } from '../support/signInSteps';
 import { startStack, type Stack } from '../support/stack';
 import { authTable } from '../support/authTable';
 import { tokenRowOf } from '../support/tokenRows';
@@ -28,16 +28,8 @@ afterAll(async () => {
 
 const control = () => emulatorControl(stack.emulator.browserOrigin);
 
-async function signInWithProfileScope(user: string): Promise<BrowserClient> {
-  const client = browsers.open();
-  const done = await signIn(client, stack.appOrigin, {
-    returnTo: '/api/demo',
-    user,
-    scope: 'User.Read',
-  });
-  expect(done.status).toBe(302);
-  return client;
-}
+const signInWithProfileScope = (user: string) =>
+  signedInWithGraphConsent(browsers, stack.appOrigin, user);
 
 describe('the emulator plays Entra and Graph for APIs', () => {
   const https = () => new Agent({ connect: { ca: stack.ca } });

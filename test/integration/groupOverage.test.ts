@@ -6,9 +6,8 @@ import bundledUsers from '../../dev/emulator/users.json';
 import type { TestUser } from '../../dev/emulator/users';
 import { MEMBERS_GROUP_ID } from '../../example/src/permissions';
 import { authTable } from '../support/authTable';
-import type { BrowserClient } from '../support/browserClient';
 import { emulatorControl } from '../support/emulatorControl';
-import { browserPool, me, signIn, USERS } from '../support/signInSteps';
+import { browserPool, me, signedInWithGraphConsent, USERS } from '../support/signInSteps';
 import { startStack, type Stack } from '../support/stack';
 
 /**
@@ -58,16 +57,7 @@ afterAll(async () => {
 });
 
 /** Signed in with Graph's User.Read consented (what the group lookup's token needs). */
-async function signedIn(user: string): Promise<BrowserClient> {
-  const client = browsers.open();
-  const callback = await signIn(client, stack.appOrigin, {
-    returnTo: '/api/demo',
-    user,
-    scope: 'User.Read',
-  });
-  expect(callback.status).toBe(302);
-  return client;
-}
+const signedIn = (user: string) => signedInWithGraphConsent(browsers, stack.appOrigin, user);
 
 const json = { headers: { accept: 'application/json' } };
 

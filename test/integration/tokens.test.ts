@@ -2,7 +2,7 @@ import { TableAuthStore } from '../../src/adapters/tables/TableAuthStore';
 import { FLOW_RETENTION_SECONDS } from '../../src/auth/cookies';
 import { refreshAtMs } from '../../src/auth/tokenCache';
 import type { BrowserClient, ClientResponse } from '../support/browserClient';
-import { browserPool, signIn, USERS } from '../support/signInSteps';
+import { browserPool, signIn, signedInWithGraphConsent, USERS } from '../support/signInSteps';
 import { emulatorControl } from '../support/emulatorControl';
 import { startStack, type Stack } from '../support/stack';
 import { authTable } from '../support/authTable';
@@ -37,16 +37,8 @@ const setAccessTokenSeconds = (seconds: number) => control().setAccessTokenSecon
 const revoke = (user: string) => control().revoke(user);
 
 /** Signs in asking for Graph's User.Read too (consent at sign-in), lands on the demo. */
-async function signInWithProfileScope(user: string): Promise<BrowserClient> {
-  const client = browsers.open();
-  const done = await signIn(client, stack.appOrigin, {
-    returnTo: '/api/demo',
-    user,
-    scope: 'User.Read',
-  });
-  expect(done.status).toBe(302);
-  return client;
-}
+const signInWithProfileScope = (user: string) =>
+  signedInWithGraphConsent(browsers, stack.appOrigin, user);
 
 function profile(client: BrowserClient, instance = 0, json = true): Promise<ClientResponse> {
   const origin = `http://localhost:${stack.instancePorts[instance]}`;

@@ -76,6 +76,20 @@ export async function signIn(
   return client.request(callbackUrl);
 }
 
+/** A new browser of the pool, signed in with Graph's User.Read consented at sign-in, on the demo. */
+export async function signedInWithGraphConsent(
+  pool: ReturnType<typeof browserPool>,
+  appOrigin: string,
+  user: string,
+): Promise<BrowserClient> {
+  const client = pool.open();
+  const done = await signIn(client, appOrigin, { returnTo: '/api/demo', user, scope: 'User.Read' });
+  if (done.status !== 302) {
+    throw new Error(`sign-in with User.Read: the callback answered ${done.status}, not 302`);
+  }
+  return client;
+}
+
 export async function me(client: BrowserClient, appOrigin: string): Promise<ClientResponse> {
   return client.request(`${appOrigin}/api/auth/me`, { headers: { accept: 'application/json' } });
 }
