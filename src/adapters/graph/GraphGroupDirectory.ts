@@ -61,6 +61,8 @@ export class GraphGroupDirectory implements GroupDirectory {
       response = await fetch(url, {
         headers: { Authorization: `Bearer ${accessToken}`, Accept: 'application/json' },
         signal,
+        // These endpoints do not redirect; the user's token goes to no other URL than Graph's.
+        redirect: 'manual',
       });
     } catch (error) {
       const timedOut = (error as Error).name === 'TimeoutError';

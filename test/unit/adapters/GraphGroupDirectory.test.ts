@@ -85,6 +85,16 @@ describe('GraphGroupDirectory', () => {
     expect(requests).toHaveLength(1);
   });
 
+  it('when Graph answers with a redirect, then it is not followed: groups_unavailable, one request', async () => {
+    // localhost vs 127.0.0.1: the same server, another origin.
+    handler = (_req, res) =>
+      res.writeHead(307, { location: `http://localhost:${base.port}/v1.0/elsewhere` }).end();
+    await expect(new GraphGroupDirectory(base).memberGroupIds('tok', bounds)).rejects.toMatchObject(
+      { code: 'groups_unavailable', status: 502 },
+    );
+    expect(requests).toEqual([expect.objectContaining({ authorization: 'Bearer tok' })]);
+  });
+
   it('when Graph throttles (429) or fails (5xx), then groups_unavailable 503 with its Retry-After (or a default)', async () => {
     handler = (_req, res) =>
       json(res, 429, { error: { code: 'TooManyRequests' } }, { 'retry-after': '12' });
