@@ -7,6 +7,7 @@ export const DEFAULT_ROUTE_PREFIX = 'api';
 /** The prefix of this repository's own app (host.json). */
 export const ROUTE_PREFIX = DEFAULT_ROUTE_PREFIX;
 
+/** The sign-in endpoints' routes, relative to host.json's routePrefix (registerSignIn's `routes`). */
 export interface SignInRoutes {
   login: string;
   callback: string;

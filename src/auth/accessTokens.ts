@@ -29,6 +29,7 @@ export interface AccessTokenRequest {
   claims?: string;
 }
 
+/** An access token for an API, as getAccessToken and requireUser's `accessToken` give it. */
 export interface AccessToken {
   /** The bearer token: for the Authorization header of the API call, never for the browser. */
   token: string;

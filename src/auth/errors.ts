@@ -112,6 +112,7 @@ export const REASONS = {
   },
 } as const satisfies Record<string, { status: number; title: string; advice: string }>;
 
+/** The closed set of failure codes, e.g. `missing_flow_cookie`, `forbidden`, `groups_unavailable`. */
 export type ReasonCode = keyof typeof REASONS;
 
 /** What a sign-in must request to fix a token failure: the API's scopes, a claims challenge. */
@@ -120,6 +121,10 @@ export interface SignInNeeds {
   claims?: string;
 }
 
+/**
+ * A failure with a reason code (the README's troubleshooting table), its HTTP status, and
+ * details safe to show; what every sign-in, token and authorization failure is thrown as.
+ */
 export class AuthError extends Error {
   readonly code: ReasonCode;
   /** Safe to show: e.g. Entra's error and error_description for idp_error. */
@@ -154,6 +159,7 @@ export class AuthError extends Error {
   }
 }
 
+/** Whether an error is an AuthError (then it has `code`, `status` and maybe `retryAfterSeconds`). */
 export function isAuthError(error: unknown): error is AuthError {
   return error instanceof AuthError;
 }

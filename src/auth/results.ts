@@ -9,6 +9,7 @@ export interface RedirectResult {
   cookies: CookieToSet[];
 }
 
+/** The signed-in user of a request, as getUser and /api/auth/me see the session. */
 export interface CurrentUser {
   user: UserClaims;
   /** When the session ends if unused: the earlier of the idle and absolute expiry. */

@@ -65,6 +65,10 @@ export function notSignedIn(): HttpResponseInit {
   return { status: 401, headers: { ...NO_STORE }, jsonBody: { authenticated: false } };
 }
 
+/**
+ * Whether the caller wants JSON rather than a page: `Accept` names application/json and not
+ * text/html (fetch and API clients, not a browser's navigation).
+ */
 export function prefersJson(request: HttpRequest): boolean {
   const accept = request.headers.get('accept') ?? '';
   return accept.includes('application/json') && !accept.includes('text/html');

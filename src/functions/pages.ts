@@ -3,6 +3,7 @@ import { routePath, routes } from '../routes';
 
 /** The few HTML pages the app serves. Every dynamic value goes through escapeHtml. */
 
+/** The value safe inside HTML text and quoted attributes (& < > " ' as character references). */
 export function escapeHtml(value: string): string {
   return value.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }

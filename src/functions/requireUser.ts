@@ -52,12 +52,14 @@ export interface SignedInUser extends CurrentUser {
   bearer?: Pick<BearerCaller, 'kind' | 'scopes' | 'clientAppId'>;
 }
 
+/** A handler wrapped by requireUser: it runs only for a signed-in user (or an accepted bearer caller). */
 export type AuthenticatedHandler = (
   request: HttpRequest,
   context: InvocationContext,
   user: SignedInUser,
 ) => Promise<HttpResponseInit>;
 
+/** What requireUser checks before the handler runs (see Requirements), and the token it gets. */
 export interface RequireUserOptions extends Requirements {
   /** A ready access token for an API, e.g. `{ scopes: ['User.Read'] }` for Microsoft Graph. */
   accessToken?: { scopes: readonly string[] };

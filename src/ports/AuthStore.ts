@@ -29,6 +29,7 @@ export interface StoredFlow {
   version: string;
 }
 
+/** The user's claims a session keeps, from the validated ID token (or a bearer token's). */
 export interface UserClaims {
   oid: string;
   tid: string;
