@@ -8,6 +8,7 @@ import {
   type FunctionsCoreRegistry,
   type RegisteredFunction,
   type RpcHttpData,
+  type RpcLogCategory,
   type RpcLogLevel,
 } from './host/functionsCore';
 import { invokeFunction } from './host/invoke';
@@ -57,6 +58,8 @@ interface HttpRoute {
   pattern: RegExp;
   methods: string[];
   triggerName: string;
+  /** The function's log sink, made once: no closure per request. */
+  log: (level: RpcLogLevel, category: RpcLogCategory, message: string) => void;
 }
 
 let started = false;
@@ -85,7 +88,8 @@ export async function startLocalHost(options: LocalHostOptions): Promise<Running
   };
   await appHook('appStart');
   const routePrefix = readRoutePrefix(path.join(options.appDir, 'host.json'));
-  const routes = httpRoutes(registry, routePrefix);
+  const routes = httpRoutes(registry, routePrefix, coreLog);
+  const routesByMethod = routesPerMethod(routes);
   const functionNames = registry.functions.map((f) => f.metadata.name);
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
@@ -101,40 +105,43 @@ export async function startLocalHost(options: LocalHostOptions): Promise<Running
         return;
       }
       const method = (req.method ?? 'GET').toUpperCase();
+      const pathname = url.pathname;
       let match: RegExpExecArray | null = null;
       let route: HttpRoute | undefined;
-      const allowed: string[] = [];
-      for (const candidate of routes) {
-        const found = candidate.pattern.exec(url.pathname);
-        if (!found) continue;
-        if (candidate.methods.includes(method)) {
-          [route, match] = [candidate, found];
+      for (const candidate of routesByMethod.get(method) ?? NO_ROUTES) {
+        match = candidate.pattern.exec(pathname);
+        if (match) {
+          route = candidate;
           break;
         }
-        allowed.push(...candidate.methods);
       }
-      if (!route) {
+      if (!route || !match) {
+        const allowed = routes.filter((r) => r.pattern.test(pathname)).flatMap((r) => r.methods);
         status = allowed.length > 0 ? 405 : 404;
         res.writeHead(status, allowed.length > 0 ? { Allow: allowed.join(', ') } : {}).end();
         return;
       }
-      const body = await readBody(req);
-      const name = route.registered.metadata.name;
+      const body = hasBody(req) ? await readBody(req) : undefined;
       const invocationId = randomUUID();
+      // The RPC shape the worker receives: headers as strings, query and params as records,
+      // the body as bytes only when there is one.
       const httpData: RpcHttpData = {
         method,
         url: url.href,
-        headers: flattenHeaders(req.headers),
-        query: Object.fromEntries(url.searchParams),
-        params: { ...match?.groups },
-        body: body.length > 0 ? { bytes: body } : null,
+        headers:
+          'set-cookie' in req.headers
+            ? flattenHeaders(req.headers)
+            : (req.headers as Record<string, string>),
+        query: url.search ? Object.fromEntries(url.searchParams) : {},
+        params: match.groups ? { ...match.groups } : {},
+        body: body && body.length > 0 ? { bytes: body } : null,
       };
       const response = await invokeFunction(
         registry,
         route.registered,
         invocationId,
         { invocationId, inputData: [{ name: route.triggerName, data: { http: httpData } }] },
-        (level, category, message) => coreLog(level, category, message, name),
+        route.log,
       );
       status = writeResponse(res, httpResultOf(route.registered, response));
     } catch (error) {
@@ -143,7 +150,9 @@ export async function startLocalHost(options: LocalHostOptions): Promise<Running
       log(
         `[host] ${req.method} ${url?.pathname} failed: ${error instanceof Error ? error.stack : String(error)}`,
       );
-      if (!res.headersSent) res.writeHead(status).end();
+      // An oversized body is left unread: the connection closes after the answer.
+      if (!res.headersSent)
+        res.writeHead(status, status === 413 ? { Connection: 'close' } : {}).end();
     } finally {
       if (options.logRequests) {
         log(
@@ -153,17 +162,15 @@ export async function startLocalHost(options: LocalHostOptions): Promise<Running
     }
   };
 
+  const onRequest = (req: http.IncomingMessage, res: http.ServerResponse) => {
+    handle(req, res).catch((error: unknown) => {
+      log(`[host] unexpected failure: ${String(error)}`);
+      if (!res.headersSent) res.writeHead(500);
+      res.end();
+    });
+  };
   const servers = await listenOnLoopback(options.port, () =>
-    Object.assign(
-      http.createServer((req, res) => {
-        handle(req, res).catch((error: unknown) => {
-          log(`[host] unexpected failure: ${String(error)}`);
-          if (!res.headersSent) res.writeHead(500);
-          res.end();
-        });
-      }),
-      { keepAliveTimeout: 5_000 },
-    ),
+    Object.assign(http.createServer(onRequest), { keepAliveTimeout: 5_000 }),
   );
   const timers = options.runTimers === false ? [] : startTimers(registry, coreLog);
 
@@ -178,18 +185,44 @@ export async function startLocalHost(options: LocalHostOptions): Promise<Running
   };
 }
 
-function httpRoutes(registry: FunctionsCoreRegistry, routePrefix: string): HttpRoute[] {
+const NO_ROUTES: readonly HttpRoute[] = [];
+
+function httpRoutes(
+  registry: FunctionsCoreRegistry,
+  routePrefix: string,
+  coreLog: (level: RpcLogLevel, category: string, message: string, name?: string) => void,
+): HttpRoute[] {
   const routes: HttpRoute[] = [];
   for (const registered of registry.functions) {
     const [triggerName, trigger] = triggerOf(registered) ?? [];
     if (!triggerName || trigger?.type?.toLowerCase() !== 'httptrigger') continue;
-    const route = typeof trigger.route === 'string' ? trigger.route : registered.metadata.name;
+    const name = registered.metadata.name;
+    const route = typeof trigger.route === 'string' ? trigger.route : name;
     const methods = Array.isArray(trigger.methods)
       ? (trigger.methods as string[]).map((m) => m.toUpperCase())
       : ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
-    routes.push({ registered, pattern: routePattern(routePrefix, route), methods, triggerName });
+    routes.push({
+      registered,
+      pattern: routePattern(routePrefix, route),
+      methods,
+      triggerName,
+      log: (level, category, message) => coreLog(level, category, message, name),
+    });
   }
   return routes;
+}
+
+/** The routes by method, in registration order: a request tries only its method's routes. */
+function routesPerMethod(routes: HttpRoute[]): Map<string, HttpRoute[]> {
+  const byMethod = new Map<string, HttpRoute[]>();
+  for (const route of routes) {
+    for (const method of route.methods) {
+      const list = byMethod.get(method) ?? [];
+      list.push(route);
+      byMethod.set(method, list);
+    }
+  }
+  return byMethod;
 }
 
 /** RFC 9110 Host: uri-host [":" port], no userinfo; a reg-name or an IP literal. */
@@ -227,13 +260,27 @@ function routePattern(prefix: string, route: string): RegExp {
 
 class BodyTooLarge extends Error {}
 
-async function readBody(req: http.IncomingMessage): Promise<Buffer> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req) {
-    size += (chunk as Buffer).length;
-    if (size > MAX_BODY_BYTES) throw new BodyTooLarge(`request body over ${MAX_BODY_BYTES} bytes`);
-    chunks.push(chunk as Buffer);
-  }
-  return Buffer.concat(chunks);
+/** RFC 9112: a request has a body only with Content-Length (non-zero) or Transfer-Encoding. */
+function hasBody(req: http.IncomingMessage): boolean {
+  const length = req.headers['content-length'];
+  return (length !== undefined && length !== '0') || req.headers['transfer-encoding'] !== undefined;
+}
+
+function readBody(req: http.IncomingMessage): Promise<Buffer> {
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size > MAX_BODY_BYTES) {
+        req.removeAllListeners('data');
+        req.pause();
+        reject(new BodyTooLarge(`request body over ${MAX_BODY_BYTES} bytes`));
+        return;
+      }
+      chunks.push(chunk);
+    });
+    req.on('end', () => resolve(chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)));
+    req.on('error', reject);
+  });
 }

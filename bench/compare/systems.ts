@@ -112,10 +112,16 @@ export function launchCommand(
       readyPattern: /^PEER_READY (http:\/\/\S+)/,
     };
   }
-  const script =
+  // `npm run serve` is `node lib/dev/serve.js --app dist` (npm's own start-up left out, as
+  // the peer is started by node directly); plain-node runs dev/serve.ts built with its packages
+  // left in node_modules (bench/compare/processes.ts).
+  const script = [
     launch === 'serve'
-      ? ['--import', 'tsx', path.join(PROJECT_ROOT, 'dev', 'serve.ts')]
-      : [options.plainServe ?? ''];
+      ? path.join(PROJECT_ROOT, 'lib', 'dev', 'serve.js')
+      : (options.plainServe ?? ''),
+    '--app',
+    path.join(PROJECT_ROOT, 'dist'),
+  ];
   return {
     args: [...nodeArgs, ...script],
     cwd: PROJECT_ROOT,

@@ -28,6 +28,19 @@ export async function invokeFunction(
   } = { invocationId, request, metadata: registered.metadata, log };
   const model = await registry.programmingModel().getInvocationModel(coreContext);
   const { context, inputs } = await model.getArguments();
+  const preHooks = registry.hooks('preInvocation');
+  const postHooks = registry.hooks('postInvocation');
+  if (preHooks.length === 0 && postHooks.length === 0) {
+    // No hooks (the usual case): no hook contexts to build.
+    let result: unknown;
+    try {
+      coreContext.state = 'invocation';
+      result = await model.invokeFunction(context, inputs, registered.callback);
+    } finally {
+      coreContext.state = undefined;
+    }
+    return model.getResponse(context, result);
+  }
   const hookData: Record<string, unknown> = {};
   const appHookData = registry.appHookData;
 
@@ -38,7 +51,7 @@ export async function invokeFunction(
     inputs,
     functionCallback: registered.callback,
   };
-  await runHooks(registry, 'preInvocation', pre, coreContext, 'preInvocationHooks');
+  await runHooks(preHooks, pre, coreContext, 'preInvocationHooks');
 
   let result: unknown;
   let error: unknown;
@@ -59,19 +72,17 @@ export async function invokeFunction(
     result,
     error,
   };
-  await runHooks(registry, 'postInvocation', post, coreContext, 'postInvocationHooks');
+  await runHooks(postHooks, post, coreContext, 'postInvocationHooks');
   if (post.error) throw post.error;
   return model.getResponse(context, post.result);
 }
 
 async function runHooks(
-  registry: FunctionsCoreRegistry,
-  name: 'preInvocation' | 'postInvocation',
+  hooks: readonly ((context: Record<string, unknown>) => unknown)[],
   hookContext: Record<string, unknown>,
   coreContext: { state?: string },
   state: 'preInvocationHooks' | 'postInvocationHooks',
 ): Promise<void> {
-  const hooks = registry.hooks(name);
   if (hooks.length === 0) return;
   coreContext.state = state;
   try {

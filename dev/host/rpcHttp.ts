@@ -41,9 +41,11 @@ export function writeResponse(res: http.ServerResponse, result: RpcHttpData | un
     return 204;
   }
   const status = Number(result.statusCode ?? 200);
-  const headers: Record<string, string | string[]> = { ...result.headers };
-  const cookies = (result.cookies ?? []).map(serializeCookie);
-  if (cookies.length > 0) headers['Set-Cookie'] = cookies;
+  // The RPC response is this request's own: its headers are written as they are, not copied.
+  const headers: Record<string, string | string[]> = result.headers ?? {};
+  if (result.cookies && result.cookies.length > 0) {
+    headers['Set-Cookie'] = result.cookies.map(serializeCookie);
+  }
   res.writeHead(status, headers).end(bodyBytes(result.body));
   return status;
 }

@@ -17,8 +17,13 @@ const DIST = path.join(ROOT, 'dist');
  * given to the app at run time (here a stand-in that records the registrations). Anything else the
  * bundle requires must be inside it: there is no node_modules anywhere up from `dir`.
  */
-function loadInWorker(dir: string): {
+function loadInWorker(
+  dir: string,
+  /** Script run once the bundle is loaded (in the same process). */
+  afterLoad = '',
+): {
   status: number | null;
+  stdout: string;
   stderr: string;
   registered: unknown[];
 } {
@@ -44,16 +49,20 @@ Module._load = function (request, ...rest) {
 process.on('exit', () => require('node:fs').writeFileSync(${JSON.stringify(record)}, JSON.stringify(registered)));
 `,
     );
-    const run = spawnSync(process.execPath, ['--require', preload, '-e', "require('./main.js')"], {
-      cwd: dir,
-      encoding: 'utf8',
-      // No settings at all: the app must still load and register (it answers `misconfigured`).
-      env: { PATH: process.env.PATH ?? '' },
-    });
+    const run = spawnSync(
+      process.execPath,
+      ['--require', preload, '-e', `require('./main.js');${afterLoad}`],
+      {
+        cwd: dir,
+        encoding: 'utf8',
+        // No settings at all: the app must still load and register (it answers `misconfigured`).
+        env: { PATH: process.env.PATH ?? '' },
+      },
+    );
     const registered = existsSync(record)
       ? (JSON.parse(readFileSync(record, 'utf8')) as unknown[])
       : [];
-    return { status: run.status, stderr: run.stderr, registered };
+    return { status: run.status, stdout: run.stdout, stderr: run.stderr, registered };
   } finally {
     rmSync(worker, { recursive: true, force: true });
   }
@@ -92,7 +101,8 @@ describe('the azd package (azure.yaml deploys dist/)', () => {
   });
 
   it('holds the bundle, host.json and package.json, nothing else', () => {
-    expect(zipped).toEqual(['host.json', 'main.js', 'package.json']);
+    // azure-identity.js: @azure/identity, apart, required by the bundle only for a managed identity.
+    expect(zipped).toEqual(['azure-identity.js', 'host.json', 'main.js', 'package.json']);
   });
 
   it('has a package.json whose main is the bundle, without dependencies', () => {
@@ -129,6 +139,43 @@ describe('the azd package (azure.yaml deploys dist/)', () => {
     for (const route of [...Object.values(DEFAULT_ROUTES), ...Object.values(exampleRoutes)]) {
       expect(routes).toContain(`"route":"${route}"`);
     }
+  });
+
+  it('loads @azure/identity from its own file on first use, with no node_modules: a managed identity gets its token', () => {
+    // The bundle names the second file where the library imports @azure/identity.
+    expect(readFileSync(path.join(unpacked, 'main.js'), 'utf8')).toContain(
+      'import("./azure-identity.js")',
+    );
+    // An App Service identity endpoint on loopback answers; the file's ManagedIdentityCredential
+    // (its own msal-node copy inside) asks it, as the bundle's table client would in Azure.
+    const { status, stdout, stderr } = loadInWorker(
+      unpacked,
+      `
+const http = require('node:http');
+const server = http.createServer((req, res) => {
+  const url = new URL(req.url, 'http://x');
+  console.log('identity endpoint: ' + url.searchParams.get('resource') + ' ' + url.searchParams.get('client_id') + ' header ' + req.headers['x-identity-header']);
+  res.setHeader('content-type', 'application/json');
+  res.end(JSON.stringify({ access_token: 'mi-token', expires_on: String(Math.floor(Date.now() / 1000) + 3600), resource: url.searchParams.get('resource'), token_type: 'Bearer' }));
+});
+server.listen(0, '127.0.0.1', async () => {
+  process.env.IDENTITY_ENDPOINT = 'http://127.0.0.1:' + server.address().port + '/msi/token';
+  process.env.IDENTITY_HEADER = 'secret-header';
+  try {
+    const { ManagedIdentityCredential } = await import('./azure-identity.js');
+    const token = await new ManagedIdentityCredential({ clientId: 'mi-client' }).getToken('https://storage.azure.com/.default');
+    console.log('token ' + token.token);
+  } finally {
+    server.close();
+  }
+});`,
+    );
+
+    expect({ status, stderr: status === 0 ? '' : stderr }).toEqual({ status: 0, stderr: '' });
+    expect(stdout).toContain(
+      'identity endpoint: https://storage.azure.com mi-client header secret-header',
+    );
+    expect(stdout).toContain('token mi-token');
   });
 
   it('when the bundle needs a module it does not contain, then loading it there fails', () => {

@@ -72,6 +72,27 @@ describe('local Functions host, serving a plain v4 app through @azure/functions-
     });
   });
 
+  it('when a body comes chunked, comes empty or is over 1 MiB, then it is read, absent, or refused with 413', async () => {
+    const url = `${base}/api/things/7`;
+    const chunked = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (const part of ['pay', 'lo', 'ad']) controller.enqueue(new TextEncoder().encode(part));
+        controller.close();
+      },
+    });
+    const streamed = await fetch(url, {
+      method: 'POST',
+      body: chunked,
+      duplex: 'half',
+    } as RequestInit);
+    expect(((await streamed.json()) as { body: string }).body).toBe('payload');
+    const empty = await fetch(url, { method: 'POST' });
+    expect(((await empty.json()) as { body: string }).body).toBe('');
+    const tooLarge = await fetch(url, { method: 'POST', body: 'x'.repeat(1024 * 1024 + 1) });
+    expect(tooLarge.status).toBe(413);
+    expect((await fetch(`${base}/api/response`)).status).toBe(202);
+  });
+
   it('when the handler sets cookies, then they become Set-Cookie headers', async () => {
     const response = await fetch(`${base}/api/things/1`);
     expect(response.headers.getSetCookie()).toEqual([
