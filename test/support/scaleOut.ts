@@ -369,7 +369,17 @@ async function shownReason(
 ): Promise<Pick<TabOutcome, 'reason' | 'detail'>> {
   const code = page.locator('#reason-code');
   const cause = page.locator('#cause');
-  const reason = (await code.count()) > 0 ? (await code.innerText()).trim() : fallback;
+  if ((await code.count()) === 0) {
+    // A page without a reason code (a proxy's 502, an empty 500): what it says is the clue.
+    const text = (
+      await page
+        .locator('body')
+        .innerText()
+        .catch(() => '')
+    ).trim();
+    return text ? { reason: fallback, detail: text.slice(0, 160) } : { reason: fallback };
+  }
+  const reason = (await code.innerText()).trim();
   return (await cause.count()) > 0
     ? { reason, detail: (await cause.innerText()).trim() }
     : { reason };
