@@ -11,6 +11,7 @@ import {
   type RpcLogCategory,
   type RpcLogLevel,
 } from './host/functionsCore';
+import { homePage, openablePaths } from './host/homePage';
 import { invokeFunction } from './host/invoke';
 import { flattenHeaders, httpResultOf, writeResponse } from './host/rpcHttp';
 import { startTimers } from './host/timers';
@@ -55,6 +56,8 @@ export function readRoutePrefix(hostJsonPath: string): string {
 
 interface HttpRoute {
   registered: RegisteredFunction;
+  /** As registered, relative to the route prefix. */
+  route: string;
   pattern: RegExp;
   methods: string[];
   triggerName: string;
@@ -91,6 +94,12 @@ export async function startLocalHost(options: LocalHostOptions): Promise<Running
   const routes = httpRoutes(registry, routePrefix, coreLog);
   const routesByMethod = routesPerMethod(routes);
   const functionNames = registry.functions.map((f) => f.metadata.name);
+  const home = homePage(
+    openablePaths(
+      routePrefix,
+      routes.filter((r) => r.methods.includes('GET')).map((r) => r.route),
+    ),
+  );
 
   const handle = async (req: http.IncomingMessage, res: http.ServerResponse) => {
     const started = options.logRequests ? performance.now() : 0;
@@ -114,6 +123,11 @@ export async function startLocalHost(options: LocalHostOptions): Promise<Running
           route = candidate;
           break;
         }
+      }
+      if (!route && pathname === '/' && (method === 'GET' || method === 'HEAD')) {
+        status = 200;
+        res.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8' }).end(home);
+        return;
       }
       if (!route || !match) {
         const allowed = routes.filter((r) => r.pattern.test(pathname)).flatMap((r) => r.methods);
@@ -203,6 +217,7 @@ function httpRoutes(
       : ['GET', 'POST', 'PUT', 'PATCH', 'DELETE', 'HEAD', 'OPTIONS'];
     routes.push({
       registered,
+      route,
       pattern: routePattern(routePrefix, route),
       methods,
       triggerName,

@@ -120,6 +120,16 @@ describe('local Functions host, serving a plain v4 app through @azure/functions-
     expect(wrongMethod.headers.get('allow')).toBe('GET, POST');
   });
 
+  it("when / is no function, then a page like Azure's lists the GET functions without parameters", async () => {
+    const home = await fetch(`${base}/`);
+    const html = await home.text();
+    expect(home.status).toBe(200);
+    expect(home.headers.get('content-type')).toMatch(/^text\/html/);
+    expect(html).toContain('<a href="/api/response">');
+    expect(html).not.toContain('things/'); // a route with a parameter is not a link
+    expect((await fetch(`${base}/`, { method: 'POST' })).status).toBe(404);
+  });
+
   it('when a handler throws, then 500 and the host keeps serving', async () => {
     expect((await fetch(`${base}/api/boom`)).status).toBe(500);
     expect((await fetch(`${base}/api/response`)).status).toBe(202);
