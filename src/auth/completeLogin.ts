@@ -243,8 +243,10 @@ async function findFlowOfThisBrowser(
 
 /**
  * A reload of a callback that succeeded (which cleared its flow cookie): found by the state alone,
- * a consumed flow (it signs no one in again) goes on as any used flow; anything else, storage
- * down included, is left to the missing or unknown cookie errors.
+ * a consumed flow (it signs no one in again) sends on only the browser holding the session that
+ * flow created: without the flow cookie nothing else ties this browser to the flow, and any other
+ * session would learn the flow's return URL. Anything else, storage down included, is left to the
+ * missing or unknown cookie errors.
  */
 async function replayOfFinishedFlow(
   ctx: AuthContext,
@@ -255,17 +257,25 @@ async function replayOfFinishedFlow(
   if (!stored?.flow.consumedAt) return undefined;
   const retainedUntil = stored.flow.expiresAt.getTime() + FLOW_RETENTION_SECONDS * 1000;
   if (ctx.clock.now().getTime() >= retainedUntil) return undefined;
-  return alreadyUsed(ctx, request, stored);
+  const { key: flowKey, sessionId } = stored.flow;
+  return alreadyUsed(
+    ctx,
+    request,
+    stored,
+    (session) => session.key.partition === flowKey.partition && session.key.id === sessionId,
+  );
 }
 
-/** A consumed flow: a browser that already holds a valid session simply goes on. */
+/** A consumed flow: a browser that already holds a valid session (of `accepted`) simply goes on. */
 async function alreadyUsed(
   ctx: AuthContext,
   request: CallbackRequest,
   stored: StoredFlow,
+  accepted: (session: SessionRecord) => boolean = () => true,
 ): Promise<RedirectResult> {
   const flowCookie = flowCookieName(stored.flow.key.id);
-  if (await findCurrentSession(ctx, request.cookies)) {
+  const session = await findCurrentSession(ctx, request.cookies);
+  if (session && accepted(session)) {
     ctx.log.info('callback: flow already used, browser already signed in: redirecting');
     return {
       kind: 'redirect',

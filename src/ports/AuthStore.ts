@@ -21,6 +21,8 @@ export interface FlowRecord {
   createdAt: Date;
   expiresAt: Date;
   consumedAt?: Date;
+  /** The id of the session this flow created, set when it was consumed by a sign-in. */
+  sessionId?: string;
 }
 
 /** A flow as read, with the version (ETag) that a conditional consume needs. */

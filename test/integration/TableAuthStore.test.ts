@@ -95,6 +95,26 @@ describe('TableAuthStore when storage misbehaves', () => {
     expect(await store.readFlow(flow.key)).toBeDefined();
   });
 
+  it('when a flow is consumed with its session, then the flow row names that session (a reload is sent on only with it)', async () => {
+    const store = new TableAuthStore(isolatedTableClient(azurite.tableConnectionString), retention);
+    const flow = newFlow(store, 'FFFFFFFFFFFFFFFFFFFFFF');
+    await store.createFlow(flow);
+    const stored = (await store.readFlow(flow.key))!;
+    const now = new Date();
+    const session = {
+      key: { partition: flow.key.partition, id: 'the-session-id' },
+      user: { oid: 'o', tid: 't', roles: [], groups: [] },
+      createdAt: now,
+      idleExpiresAt: new Date(now.getTime() + 60_000),
+      absoluteExpiresAt: new Date(now.getTime() + 60_000),
+    };
+    expect(await store.consumeFlow(stored, now, session)).toBe('consumed');
+    expect((await store.readFlow(flow.key))?.flow).toMatchObject({
+      consumedAt: now,
+      sessionId: 'the-session-id',
+    });
+  });
+
   it('when a session holds more claims than a table property, then claims_too_large and the flow stays unconsumed', async () => {
     const store = new TableAuthStore(isolatedTableClient(azurite.tableConnectionString), retention);
     const flow = newFlow(store, 'DDDDDDDDDDDDDDDDDDDDDD');

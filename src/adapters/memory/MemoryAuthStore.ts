@@ -45,6 +45,7 @@ export class MemoryAuthStore implements AuthStore {
     const entry = this.flows.get(keyOf(stored.flow.key));
     if (!entry || String(entry.version) !== stored.version) return 'already_consumed';
     entry.flow.consumedAt = consumedAt;
+    if (session) entry.flow.sessionId = session.key.id;
     entry.version = this.nextVersion++;
     if (session) this.sessions.set(keyOf(session.key), copySession(session));
     if (session?.tokenCache) this.tokenCaches.create(session.key, session.tokenCache.sealed);

@@ -98,6 +98,7 @@ export class TableAuthStore implements AuthStore {
         partitionKey: key.partition,
         rowKey: FLOW_PREFIX + key.id,
         consumedAtMs: consumedAt.getTime(),
+        ...(session ? { sessionId: session.key.id } : {}),
       },
       'Merge',
       // ETag-conditional: of two concurrent callbacks, exactly one consumes the flow.

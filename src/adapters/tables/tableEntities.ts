@@ -21,6 +21,7 @@ export type FlowEntity = {
   createdAtMs: number;
   expiresAtMs: number;
   consumedAtMs?: number;
+  sessionId?: string;
 };
 
 export type SessionEntity = {
@@ -55,6 +56,7 @@ export function flowOf(key: RecordKey, entity: TableEntityResult<FlowEntity>): F
     createdAt: new Date(entity.createdAtMs),
     expiresAt: new Date(entity.expiresAtMs),
     consumedAt: entity.consumedAtMs === undefined ? undefined : new Date(entity.consumedAtMs),
+    ...(entity.sessionId === undefined ? {} : { sessionId: entity.sessionId }),
   };
 }
 

@@ -129,6 +129,21 @@ describe('sign-in flow', () => {
     expect(h.idp.redeemed).toHaveLength(1);
   });
 
+  it("when a signed-in browser opens another's finished callback, then state_already_used and not that flow's return URL", async () => {
+    const victim = new FakeBrowser(h.clock);
+    const started = await login(h, victim, '?returnTo=/private%3Fdoc%3D42');
+    const query = h.idp.authorize(started.location);
+    await callback(h, victim, query);
+    await signIn(h, browser, '?returnTo=/mine');
+    await expect(callback(h, browser, query)).rejects.toMatchObject({
+      code: 'state_already_used',
+    });
+    // The flow's own browser still goes on.
+    await expect(callback(h, victim, query)).resolves.toMatchObject({
+      location: `${APP}/private?doc=42`,
+    });
+  });
+
   it('when a signed-in browser gets a callback for a flow it did not start and no one finished, then it is refused and the code is not redeemed', async () => {
     await signIn(h, browser);
     const attacker = new FakeBrowser(h.clock);
