@@ -69,6 +69,18 @@ describe('azure.yaml', () => {
     });
   });
 
+  it('sets the app ID URI api://<client id> after provisioning, on both OSes, without stopping azd up on failure', () => {
+    const hook = (azureYaml.hooks as YamlMap).postprovision as YamlMap;
+    for (const os of ['posix', 'windows']) {
+      const block = hook[os] as YamlMap;
+      expect(block.continueOnError).toBe('true');
+      const clientId = os === 'posix' ? '$AUTH_CLIENT_ID' : '$env:AUTH_CLIENT_ID';
+      expect(block.run).toContain(
+        `az ad app update --id ${os === 'posix' ? `"${clientId}"` : clientId} --identifier-uris "api://${clientId}"`,
+      );
+    }
+  });
+
   it('when the reader meets YAML it does not support, then it says so', () => {
     expect(() => readYamlMaps('services:\n  - api\n')).toThrow(/unsupported/);
   });
