@@ -85,6 +85,7 @@ describe('access tokens for APIs', () => {
     const first = (await tokenRowOf(table, client, stack.appOrigin))?.contents;
     expect(first?.accessTokens).toHaveLength(1);
     await untilDueForRefresh(client);
+    await setAccessTokenSeconds(3600); // the refreshed token must outlive its Graph call
     const before = await refreshCount();
     expect((await profile(client, 1)).status).toBe(200);
     expect(await refreshCount()).toBe(before + 1);
