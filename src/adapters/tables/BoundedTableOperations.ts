@@ -5,6 +5,13 @@ import { describe, isAbort, serviceCodeOf, statusOf } from './tableErrors';
 /** Statuses the caller decides about (missing, exists, changed); all else is an outage. */
 const PASSED_THROUGH = new Set([404, 409, 412]);
 
+/**
+ * Whether the table exists is a fact about the client's table, not about one store: the flow,
+ * token-cache and session-groups stores share a client, so they share this, and a fresh process
+ * creates the table once, not once per store.
+ */
+const tablesReady = new WeakMap<TableClient, Promise<void>>();
+
 /** What each SDK call is given: the signal that ends it at the operation's deadline. */
 export type OperationOptions = { abortSignal: AbortSignal };
 
@@ -15,8 +22,6 @@ export type OperationOptions = { abortSignal: AbortSignal };
  * becomes storage_unavailable; 404, 409 and 412 stay for the caller.
  */
 export class BoundedTableOperations {
-  private tableReady?: Promise<void>;
-
   constructor(
     private readonly client: TableClient,
     readonly budgetMs: number,
@@ -38,7 +43,7 @@ export class BoundedTableOperations {
         return await untilAborted(call({ abortSignal }), abortSignal);
       } catch (error) {
         if (read || serviceCodeOf(error) !== 'TableNotFound') throw error;
-        this.tableReady = undefined;
+        tablesReady.delete(this.client);
         await untilAborted(this.ensureTable(), abortSignal);
         return await untilAborted(call({ abortSignal }), abortSignal);
       }
@@ -56,13 +61,18 @@ export class BoundedTableOperations {
 
   private ensureTable(): Promise<void> {
     // createTable treats "already exists" as success, so this is idempotent across instances.
-    this.tableReady ??= this.client
-      .createTable({ abortSignal: AbortSignal.timeout(this.budgetMs) })
-      .catch((error: unknown) => {
-        this.tableReady = undefined; // try again on the next request
-        throw error;
-      });
-    return this.tableReady;
+    let ready = tablesReady.get(this.client);
+    if (!ready) {
+      ready = this.client
+        .createTable({ abortSignal: AbortSignal.timeout(this.budgetMs) })
+        .catch((error: unknown) => {
+          // Try again on the next request (unless a newer attempt has taken this one's place).
+          if (tablesReady.get(this.client) === ready) tablesReady.delete(this.client);
+          throw error;
+        });
+      tablesReady.set(this.client, ready);
+    }
+    return ready;
   }
 }
 

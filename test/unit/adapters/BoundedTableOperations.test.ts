@@ -1,0 +1,53 @@
+import type { TableClient } from '@azure/data-tables';
+import { BoundedTableOperations } from '../../../src/adapters/tables/BoundedTableOperations';
+
+/** A TableClient stand-in that counts createTable calls and can fail the next one. */
+function countingClient() {
+  const client = {
+    created: 0,
+    failNext: false,
+    async createTable() {
+      client.created++;
+      if (client.failNext) {
+        client.failNext = false;
+        throw Object.assign(new Error('connection reset'), { code: 'ECONNRESET' });
+      }
+    },
+  };
+  return client;
+}
+
+const write = (operations: BoundedTableOperations) => operations.run('write', async () => 'done');
+
+describe('BoundedTableOperations', () => {
+  it('when several stores share one client, then a fresh process creates the table once', async () => {
+    const client = countingClient();
+    const stores = [1, 2, 3].map(
+      () => new BoundedTableOperations(client as unknown as TableClient, 1_000),
+    );
+    await Promise.all(stores.map(write));
+    await Promise.all(stores.map(write));
+    expect(client.created).toBe(1);
+  });
+
+  it('when creating the table fails, then the next write tries again', async () => {
+    const client = countingClient();
+    client.failNext = true;
+    const operations = new BoundedTableOperations(client as unknown as TableClient, 1_000);
+    await expect(write(operations)).rejects.toMatchObject({ code: 'storage_unavailable' });
+    await expect(write(operations)).resolves.toBe('done');
+    expect(client.created).toBe(2);
+  });
+
+  it('when the table vanished, then it is created again and the write retried once', async () => {
+    const client = countingClient();
+    const operations = new BoundedTableOperations(client as unknown as TableClient, 1_000);
+    await write(operations);
+    let calls = 0;
+    const answer = await operations.run('write', async () => {
+      if (calls++ === 0) throw Object.assign(new Error('gone'), { code: 'TableNotFound' });
+      return 'again';
+    });
+    expect([answer, calls, client.created]).toEqual(['again', 2, 2]);
+  });
+});
