@@ -9,6 +9,17 @@ const retention = {
 };
 let azurite: Awaited<ReturnType<typeof startTestAzurite>>;
 
+/** A flow record of `store` with its 10-minute TTL, created at `createdAt`. */
+const newFlow = (store: TableAuthStore, id: string, createdAt = new Date()) => ({
+  key: { partition: store.partitionFor(createdAt), id },
+  nonce: 'n',
+  codeVerifier: 'v',
+  returnTo: '/',
+  cookieHash: 'h',
+  createdAt,
+  expiresAt: new Date(createdAt.getTime() + 600_000),
+});
+
 beforeAll(async () => {
   azurite = await startTestAzurite();
 });
@@ -45,15 +56,7 @@ describe('TableAuthStore key design', () => {
       shortSessions,
     );
     const createdAt = new Date(Date.now() - 30 * 60_000); // past the 10-minute TTL, within retention
-    const flow = {
-      key: { partition: store.partitionFor(createdAt), id: 'AAAAAAAAAAAAAAAAAAAAAA' },
-      nonce: 'n',
-      codeVerifier: 'v',
-      returnTo: '/',
-      cookieHash: 'h',
-      createdAt,
-      expiresAt: new Date(createdAt.getTime() + 600_000),
-    };
+    const flow = newFlow(store, 'AAAAAAAAAAAAAAAAAAAAAA', createdAt);
     await store.createFlow(flow);
     await store.deleteExpired(new Date());
     expect(await store.readFlow(flow.key)).toBeDefined();
@@ -61,19 +64,6 @@ describe('TableAuthStore key design', () => {
 });
 
 describe('TableAuthStore when storage misbehaves', () => {
-  const newFlow = (store: TableAuthStore, id: string) => {
-    const createdAt = new Date();
-    return {
-      key: { partition: store.partitionFor(createdAt), id },
-      nonce: 'n',
-      codeVerifier: 'v',
-      returnTo: '/',
-      cookieHash: 'h',
-      createdAt,
-      expiresAt: new Date(createdAt.getTime() + 600_000),
-    };
-  };
-
   it('when its table is deleted while in use, then the next write recreates it', async () => {
     const client = isolatedTableClient(azurite.tableConnectionString);
     const store = new TableAuthStore(client, retention);
