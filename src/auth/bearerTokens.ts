@@ -1,7 +1,13 @@
 import { errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
 import type { UserClaims } from '../ports/AuthStore';
 import { AuthError, isAuthError } from './errors';
-import { CLOCK_SKEW_SECONDS, hasGroupsOverage } from './idToken';
+import {
+  CLOCK_SKEW_SECONDS,
+  fixedIssuerTenant,
+  hasGroupsOverage,
+  stringArrayClaim,
+  stringClaim,
+} from './idToken';
 
 /**
  * Access tokens that API callers send as `Authorization: Bearer <token>`, validated here as
@@ -58,7 +64,7 @@ export async function validateAccessToken(
   } catch (error) {
     // Keys that cannot be fetched are an upstream failure (token_exchange_failed), kept as is.
     if (isAuthError(error)) throw error;
-    if (error instanceof joseErrors.JWKSTimeout || !(error instanceof joseErrors.JOSEError)) {
+    if (!(error instanceof joseErrors.JOSEError)) {
       throw new AuthError('token_exchange_failed', 'could not fetch the signing keys', {
         cause: error,
       });
@@ -77,7 +83,8 @@ export async function validateAccessToken(
   const clientAppId = stringClaim(payload, 'azp');
   if (!clientAppId) throw invalid('no azp: an ID token is not an access token');
 
-  const allowed = expect.allowedTenants.length > 0 ? expect.allowedTenants : fixedTenant(expect);
+  const allowed =
+    expect.allowedTenants.length > 0 ? expect.allowedTenants : fixedTenants(expect.issuer);
   if (!allowed.some((t) => t.toLowerCase() === tid.toLowerCase())) {
     throw new AuthError('tenant_not_allowed', `bearer token of tenant ${tid} is not allowed`, {
       status: 401,
@@ -85,7 +92,7 @@ export async function validateAccessToken(
   }
 
   const scopes = (stringClaim(payload, 'scp') ?? '').split(' ').filter(Boolean);
-  const roles = stringArray(payload.roles);
+  const roles = stringArrayClaim(payload, 'roles');
   // App-only: no scp; Entra marks it with the idtyp optional claim, and its sub is its oid.
   const appOnly = scopes.length === 0 && (payload.idtyp === 'app' || payload.sub === payload.oid);
   if (scopes.length === 0 && !appOnly) throw invalid('neither scp nor an app-only token');
@@ -104,7 +111,7 @@ export async function validateAccessToken(
       name: stringClaim(payload, 'name'),
       preferred_username: stringClaim(payload, 'preferred_username'),
       roles,
-      groups: stringArray(payload.groups),
+      groups: stringArrayClaim(payload, 'groups'),
       ...(hasGroupsOverage(payload) ? { groupsOverage: true as const } : {}),
     },
   };
@@ -117,20 +124,10 @@ function invalid(why: string, cause?: unknown): AuthError {
   });
 }
 
-function fixedTenant(expect: AccessTokenExpectations): string[] {
-  if (expect.issuer.includes('{tenantid}')) return [];
-  const segments = new URL(expect.issuer).pathname.split('/').filter(Boolean);
-  const tenant = segments.at(-1) === 'v2.0' ? segments.at(-2) : segments.at(-1);
+/** The one tenant a single-tenant issuer names; none for the `{tenantid}` template. */
+function fixedTenants(issuer: string): string[] {
+  const tenant = fixedIssuerTenant(issuer);
   return tenant ? [tenant] : [];
-}
-
-function stringClaim(payload: JWTPayload, name: string): string | undefined {
-  const value = payload[name];
-  return typeof value === 'string' && value !== '' ? value : undefined;
-}
-
-function stringArray(value: unknown): string[] {
-  return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 }
 
 function describeJoseError(error: unknown): string {

@@ -56,8 +56,7 @@ export async function validateIdToken(
     // The key set's own verdict (e.g. the provider's keys could not be fetched: an upstream
     // failure, token_exchange_failed, not a bad token).
     if (isAuthError(error)) throw error;
-    // The provider's key set could not be fetched: an upstream failure, not a bad token.
-    if (error instanceof joseErrors.JWKSTimeout || !(error instanceof joseErrors.JOSEError)) {
+    if (!(error instanceof joseErrors.JOSEError)) {
       throw new AuthError(
         'token_exchange_failed',
         `could not fetch the signing keys: ${describeJoseError(error)}`,
@@ -148,7 +147,7 @@ function signingAlgorithms(announced: readonly string[] | undefined): string[] {
   return usable.length > 0 ? usable : DEFAULT_ALGORITHMS;
 }
 
-function fixedIssuerTenant(issuer: string): string | undefined {
+export function fixedIssuerTenant(issuer: string): string | undefined {
   if (issuer.includes('{tenantid}')) return undefined;
   try {
     const segments = new URL(issuer).pathname.split('/').filter(Boolean);
@@ -158,12 +157,12 @@ function fixedIssuerTenant(issuer: string): string | undefined {
   }
 }
 
-function stringClaim(payload: JWTPayload, name: string): string | undefined {
+export function stringClaim(payload: JWTPayload, name: string): string | undefined {
   const value = payload[name];
   return typeof value === 'string' && value !== '' ? value : undefined;
 }
 
-function stringArrayClaim(payload: JWTPayload, name: string): string[] {
+export function stringArrayClaim(payload: JWTPayload, name: string): string[] {
   const value = payload[name];
   return Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 }
