@@ -36,7 +36,13 @@ const REFRESH_MARGIN_SECONDS = 5 * 60;
  * app's estimate can run up to a second past the API's, plus the call's own latency.
  */
 const MIN_REFRESH_MARGIN_MS = 2_000;
-const OPENID_SCOPES = new Set(['openid', 'profile', 'email', 'offline_access']);
+/** The sign-in's own scopes: not an API's, so never part of a cached token's key. */
+export const OPENID_SCOPES: ReadonlySet<string> = new Set([
+  'openid',
+  'profile',
+  'email',
+  'offline_access',
+]);
 
 /** The scopes as compared: API scopes only, lower-cased, sorted, without repeats. */
 export function normaliseScopes(scopes: readonly string[]): string[] {

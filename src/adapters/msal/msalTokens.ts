@@ -6,6 +6,7 @@ import {
   type Configuration,
 } from '@azure/msal-node';
 import { AuthError, type ReasonCode } from '../../auth/errors';
+import { OPENID_SCOPES } from '../../auth/tokenCache';
 import type { IssuedAccessToken, IssuedTokens, TokenRefresh } from '../../ports/IdentityProvider';
 import { describeUpstreamError } from './describeUpstreamError';
 
@@ -20,8 +21,6 @@ import { describeUpstreamError } from './describeUpstreamError';
  * request keeps users apart (no shared in-memory cache, no shared throttling) and lets the
  * rotated refresh token be read back from that client's cache: msal-node returns it nowhere else.
  */
-
-const OPENID_SCOPES = new Set(['openid', 'profile', 'email', 'offline_access']);
 
 export async function refreshWithMsal(
   configuration: Configuration,

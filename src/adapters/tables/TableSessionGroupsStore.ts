@@ -120,7 +120,3 @@ export function decodeGroups(entity: Record<string, unknown>): string[] {
   }
   return ids;
 }
-
-export function isGuid(value: string): boolean {
-  return GUID.test(value);
-}
