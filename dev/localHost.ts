@@ -153,7 +153,6 @@ export async function startLocalHost(options: LocalHostOptions): Promise<Running
       const response = await invokeFunction(
         registry,
         route.registered,
-        invocationId,
         { invocationId, inputData: [{ name: route.triggerName, data: { http: httpData } }] },
         route.log,
       );

@@ -41,7 +41,6 @@ async function main(): Promise<void> {
   if (options.help) return;
   const { port } = options;
   const appDir = path.resolve(options.values.app ?? '.');
-  const hostKind = chooseHost(env);
   try {
     appEntryFiles(appDir);
   } catch (error) {
@@ -59,6 +58,8 @@ async function main(): Promise<void> {
     child.on('exit', (code) => process.exit(code ?? 1));
     return;
   }
+  // After the re-spawn: the choice probes `func --version`, once, in the process that serves.
+  const hostKind = chooseHost(env);
   const problems = settingsProblems(env);
 
   if (hostKind === 'func') {

@@ -120,7 +120,6 @@ export class ApiTokens {
    */
   async prepareTokenRequest(
     req: IncomingMessage,
-    clientId: string,
   ): Promise<{ info: TokenRequestInfo; form: string }> {
     const chunks: Buffer[] = [];
     let size = 0;
@@ -139,6 +138,7 @@ export class ApiTokens {
     if (scope !== null) {
       const all = scope.split(' ').filter(Boolean);
       // A daemon asks for the app's API by its URI: resolve scopes against the app, not the daemon.
+      const clientId = this.options.apiClientId;
       const resolvingClient =
         grantType === 'client_credentials' ? clientId : (form.get('client_id') ?? clientId);
       const parsed = parseResourceScopes(all, resolvingClient);

@@ -207,7 +207,7 @@ export async function startEmulator(options: EmulatorOptions): Promise<RunningEm
     const rawUrl = req.url ?? '/';
     if (req.method === 'POST' && url.pathname === `${prefix}/oauth2/v2.0/token`) {
       // Resource scopes are the emulator's business, not oidc-provider's: see ApiTokens.
-      apiTokens.prepareTokenRequest(req, clients[0]?.clientId ?? '').then(
+      apiTokens.prepareTokenRequest(req).then(
         ({ info, form }) => {
           if (info.grantType === 'client_credentials') {
             return void apiTokens.clientCredentials(new URLSearchParams(form), info).then(

@@ -1,4 +1,5 @@
 import type {
+  CoreInvocationContext,
   FunctionsCoreRegistry,
   RegisteredFunction,
   RpcInvocationRequest,
@@ -15,17 +16,15 @@ import type {
 export async function invokeFunction(
   registry: FunctionsCoreRegistry,
   registered: RegisteredFunction,
-  invocationId: string,
-  request: RpcInvocationRequest,
+  request: RpcInvocationRequest & { invocationId: string },
   log: (level: RpcLogLevel, category: RpcLogCategory, message: string) => void,
 ): Promise<RpcInvocationResponse> {
-  const coreContext: {
-    invocationId: string;
-    request: RpcInvocationRequest;
-    metadata: RegisteredFunction['metadata'];
-    state?: 'preInvocationHooks' | 'postInvocationHooks' | 'invocation';
-    log: typeof log;
-  } = { invocationId, request, metadata: registered.metadata, log };
+  const coreContext: CoreInvocationContext = {
+    invocationId: request.invocationId,
+    request,
+    metadata: registered.metadata,
+    log,
+  };
   const model = await registry.programmingModel().getInvocationModel(coreContext);
   const { context, inputs } = await model.getArguments();
   const preHooks = registry.hooks('preInvocation');

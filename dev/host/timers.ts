@@ -28,7 +28,6 @@ export function startTimers(
         await invokeFunction(
           registry,
           registered,
-          invocationId,
           {
             invocationId,
             inputData: [{ name: triggerName, data: { json: JSON.stringify(timer) } }],

@@ -37,7 +37,6 @@ export interface EmulatorProcess {
   tenantId: string;
   /** The self-signed certificate: NODE_EXTRA_CA_CERTS for processes that call the emulator. */
   certPath: string;
-  keyPath: string;
   clientId: string;
   clientSecret: string;
   /** The daemon granted `Admin.Read.All` on the app's API (client credentials). */
@@ -61,7 +60,7 @@ export async function startEmulatorProcess(
 ): Promise<EmulatorProcess> {
   const certDir = options.certDir ?? TEST_CERT_DIR;
   // Before anything is spawned: NODE_EXTRA_CA_CERTS is read only when a process starts.
-  const { certPath, keyPath } = await ensureDevCertificate(certDir);
+  const { certPath } = await ensureDevCertificate(certDir);
   const clientId = options.clientId ?? DEV_CLIENT_ID;
   const clientSecret = options.clientSecret ?? randomBytes(32).toString('base64url');
   const daemonSecret = randomBytes(32).toString('base64url');
@@ -94,7 +93,6 @@ export async function startEmulatorProcess(
     ...ready,
     tenantId,
     certPath,
-    keyPath,
     clientId,
     clientSecret,
     daemon: { clientId: DEV_DAEMON_CLIENT_ID, clientSecret: daemonSecret },
