@@ -1,3 +1,4 @@
+import { readLimitedText } from './requestBody';
 import { createHash, randomUUID, type JsonWebKey } from 'node:crypto';
 import { IncomingMessage } from 'node:http';
 import { importJWK, SignJWT, jwtVerify, type JWTPayload } from 'jose';
@@ -121,14 +122,9 @@ export class ApiTokens {
   async prepareTokenRequest(
     req: IncomingMessage,
   ): Promise<{ info: TokenRequestInfo; form: string }> {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    for await (const chunk of req as AsyncIterable<Buffer>) {
-      size += chunk.length;
-      if (size > MAX_TOKEN_FORM_BYTES) throw new Error('token request too large');
-      chunks.push(chunk);
-    }
-    const form = new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+    const form = new URLSearchParams(
+      await readLimitedText(req, MAX_TOKEN_FORM_BYTES, 'token request too large'),
+    );
     const grantType = form.get('grant_type') ?? 'none';
     this.counts.byGrantType[grantType] = (this.counts.byGrantType[grantType] ?? 0) + 1;
     this.counts.total++;

@@ -1,3 +1,4 @@
+import { readLimitedText } from './requestBody';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { ApiTokens } from './apiTokens';
 import { GRAPH_OUTAGES, sendJson, type GraphOutage, type GraphSwitches } from './graph';
@@ -97,12 +98,5 @@ export async function handleControl(
 }
 
 async function readBody(req: IncomingMessage): Promise<string> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_BODY_BYTES) throw new Error('body too large');
-    chunks.push(chunk);
-  }
-  return Buffer.concat(chunks).toString('utf8') || '{}';
+  return (await readLimitedText(req, MAX_BODY_BYTES, 'body too large')) || '{}';
 }

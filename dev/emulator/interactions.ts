@@ -1,3 +1,4 @@
+import { readLimitedText } from './requestBody';
 import type { IncomingMessage, ServerResponse } from 'node:http';
 import type { Interaction, Provider } from 'oidc-provider';
 import { loginPage, messagePage, type LoginHint } from './pages';
@@ -106,14 +107,7 @@ export class InteractionHandler {
 }
 
 async function readForm(req: IncomingMessage): Promise<URLSearchParams> {
-  let size = 0;
-  const chunks: Buffer[] = [];
-  for await (const chunk of req as AsyncIterable<Buffer>) {
-    size += chunk.length;
-    if (size > MAX_FORM_BYTES) throw new Error('form too large');
-    chunks.push(chunk);
-  }
-  return new URLSearchParams(Buffer.concat(chunks).toString('utf8'));
+  return new URLSearchParams(await readLimitedText(req, MAX_FORM_BYTES, 'form too large'));
 }
 
 export function sendHtml(res: ServerResponse, status: number, html: string): void {
