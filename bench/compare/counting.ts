@@ -1,51 +1,7 @@
-import http from 'node:http';
-import type { AddressInfo } from 'node:net';
-
 /**
- * Counting what crosses the wire: a forwarding proxy in front of Azurite (every storage round
- * trip, an entity-group transaction counting once), and the emulator's own request log.
+ * Counting what crosses the wire: the emulator's own request log. (Storage round trips are
+ * counted by test/support/faultProxy.ts in front of Azurite, with no rule: it only forwards.)
  */
-
-export interface CountingProxy {
-  port: number;
-  count(): number;
-  close(): Promise<void>;
-}
-
-export async function startCountingProxy(targetPort: number): Promise<CountingProxy> {
-  const agent = new http.Agent({ keepAlive: true });
-  let requests = 0;
-  const server = http.createServer((req, res) => {
-    requests++;
-    const upstream = http.request(
-      {
-        host: '127.0.0.1',
-        port: targetPort,
-        method: req.method,
-        path: req.url,
-        headers: req.headers,
-        agent,
-      },
-      (answer) => {
-        res.writeHead(answer.statusCode ?? 502, answer.headers);
-        answer.pipe(res);
-      },
-    );
-    upstream.on('error', () => res.writeHead(502).end());
-    req.pipe(upstream);
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  return {
-    port: (server.address() as AddressInfo).port,
-    count: () => requests,
-    close: () =>
-      new Promise((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-        agent.destroy();
-      }),
-  };
-}
 
 /**
  * The emulator's calls made by apps, not browsers (EMULATOR_VERBOSE=1 logs `METHOD path status`):

@@ -2,7 +2,8 @@ import { randomBytes } from 'node:crypto';
 import { freePort, stopAll, type ManagedProcess } from '../../dev/processes';
 import { BrowserClient } from '../../test/support/browserClient';
 import { startTestAzurite } from '../../test/support/azurite';
-import { IdpCallCounter, startCountingProxy } from './counting';
+import { startFaultProxy } from '../../test/support/faultProxy';
+import { IdpCallCounter } from './counting';
 import { coldStart, measure, SIZES, type MeasureSizes, type Running } from './measure';
 import { buildPlainServe, ensurePeerInstalled } from './processes';
 import { formatReport, type CountRow, type Counts, type Repetition } from './report';
@@ -101,7 +102,8 @@ export async function sideBySide(options: SideBySideOptions = {}) {
     }
 
     progress('counting storage round trips and identity-provider calls');
-    const proxy = await startCountingProxy(azurite.port);
+    // Every storage round trip crosses it once (an entity-group transaction is one request).
+    const proxy = await startFaultProxy({ target: `http://127.0.0.1:${azurite.port}` });
     started.push({ stop: () => proxy.close() });
     const counting = await startSystem('serve', shared, {
       port: countingPort,
@@ -112,8 +114,11 @@ export async function sideBySide(options: SideBySideOptions = {}) {
     });
     started.push(counting);
     const counts: Counts = {
-      project: await countCalls('project', `http://localhost:${countingPort}`, idpCalls, () =>
-        proxy.count(),
+      project: await countCalls(
+        'project',
+        `http://localhost:${countingPort}`,
+        idpCalls,
+        () => proxy.requests.length,
       ),
       peer: await countCalls('peer', running.peer.origin, idpCalls, undefined),
     };
