@@ -1,6 +1,7 @@
 import { TableAuthStore, SHARDS } from '../../src/adapters/tables/TableAuthStore';
 import { describeAuthStoreContract } from '../contract/authStoreContract';
 import { isolatedTableClient, startTestAzurite } from '../support/azurite';
+import { startFaultProxy } from '../support/faultProxy';
 
 const retention = {
   flowTtlSeconds: 600,
@@ -142,6 +143,62 @@ describe('TableAuthStore when storage misbehaves', () => {
       });
     } finally {
       silent.close();
+    }
+  });
+});
+
+describe('TableAuthStore with many requests of one session at once', () => {
+  it('when fifty read one session at once, then they share reads, and callers after a sign-out see it', async () => {
+    const proxy = await startFaultProxy({ target: `http://127.0.0.1:${azurite.port}` });
+    try {
+      const through = azurite.tableConnectionString.replace(`:${azurite.port}/`, `:${proxy.port}/`);
+      const store = new TableAuthStore(isolatedTableClient(through), retention);
+      const flow = newFlow(store, 'GGGGGGGGGGGGGGGGGGGGGG');
+      await store.createFlow(flow);
+      const now = new Date();
+      const session = {
+        key: { partition: flow.key.partition, id: 'shared-session' },
+        user: { oid: 'o', tid: 't', roles: [], groups: [] },
+        createdAt: now,
+        idleExpiresAt: new Date(now.getTime() + 60_000),
+        absoluteExpiresAt: new Date(now.getTime() + 60_000),
+      };
+      await store.consumeFlow((await store.readFlow(flow.key))!, now, session);
+      proxy.requests.length = 0;
+
+      const reads = await Promise.all(
+        Array.from({ length: 50 }, () => store.readSession(session.key)),
+      );
+      expect(reads.every((read) => read?.user.oid === 'o')).toBe(true);
+      expect(proxy.requests.filter((r) => r.method === 'GET').length).toBeLessThanOrEqual(2);
+
+      // A read whose answer (the live session) is still on its way when a sign-out lands:
+      // callers that come after the sign-out must not be given that answer.
+      proxy.inject({ method: 'GET', fault: { kind: 'delayAnswer', ms: 400 }, times: 1 });
+      const inFlight = store.readSession(session.key);
+      await new Promise((resolve) => setTimeout(resolve, 150));
+      await store.deleteSession(session.key);
+      const afterSignOut = Array.from({ length: 10 }, () => store.readSession(session.key));
+      expect(await inFlight).toBeDefined();
+      expect(await Promise.all(afterSignOut)).toEqual(Array(10).fill(undefined));
+    } finally {
+      await proxy.close();
+    }
+  });
+
+  it('when fifty extend one session at once, then one write serves them', async () => {
+    const proxy = await startFaultProxy({ target: `http://127.0.0.1:${azurite.port}` });
+    try {
+      const through = azurite.tableConnectionString.replace(`:${azurite.port}/`, `:${proxy.port}/`);
+      const store = new TableAuthStore(isolatedTableClient(through), retention);
+      const key = { partition: store.partitionFor(new Date()), id: 'extended' };
+      await store.createFlow(newFlow(store, 'HHHHHHHHHHHHHHHHHHHHHH'));
+      proxy.requests.length = 0;
+      const later = new Date(Date.now() + 120_000);
+      await Promise.all(Array.from({ length: 50 }, () => store.extendSession(key, later)));
+      expect(proxy.requests.filter((r) => r.method !== 'GET').length).toBe(1);
+    } finally {
+      await proxy.close();
     }
   });
 });

@@ -22,7 +22,9 @@ export type Fault =
   /** Answer this instead of the upstream. */
   | { kind: 'respond'; status: number; headers?: Record<string, string>; body?: string }
   /** Forward, let the upstream finish, then reset instead of relaying its answer. */
-  | { kind: 'loseResponse' };
+  | { kind: 'loseResponse' }
+  /** Forward at once, then hold the upstream's answer this long (an answer from the past). */
+  | { kind: 'delayAnswer'; ms: number };
 
 export interface FaultRule {
   /** Upper-case method; any when absent. */
@@ -116,17 +118,24 @@ export async function startFaultProxy(options: FaultProxyOptions = {}): Promise<
         res.end(fault.body ?? '');
         return;
       case 'delay':
-        setTimeout(() => forward(req, res, false), fault.ms);
+        setTimeout(() => forward(req, res), fault.ms);
         return;
       case 'loseResponse':
-        forward(req, res, true);
+        forward(req, res, { lose: true });
+        return;
+      case 'delayAnswer':
+        forward(req, res, { holdMs: fault.ms });
         return;
       default:
-        forward(req, res, false);
+        forward(req, res);
     }
   };
 
-  const forward = (req: IncomingMessage, res: ServerResponse, loseResponse: boolean) => {
+  const forward = (
+    req: IncomingMessage,
+    res: ServerResponse,
+    answerFault: { lose?: boolean; holdMs?: number } = {},
+  ) => {
     if (req.socket.destroyed) return;
     const upstream = new URL(req.url ?? '/', target);
     const client = upstream.protocol === 'https:' ? https : http;
@@ -143,7 +152,7 @@ export async function startFaultProxy(options: FaultProxyOptions = {}): Promise<
           : {}),
       },
       (answer) => {
-        if (loseResponse) {
+        if (answerFault.lose) {
           // The upstream has acted: swallow its answer, then drop the client's connection.
           answer.resume();
           answer.once('end', () => req.socket.resetAndDestroy());
@@ -151,8 +160,12 @@ export async function startFaultProxy(options: FaultProxyOptions = {}): Promise<
         }
         const answerHeaders = { ...answer.headers };
         for (const name of HOP_BY_HOP) delete answerHeaders[name];
-        res.writeHead(answer.statusCode ?? 502, answerHeaders);
-        answer.pipe(res);
+        const relay = () => {
+          res.writeHead(answer.statusCode ?? 502, answerHeaders);
+          answer.pipe(res);
+        };
+        if (answerFault.holdMs) setTimeout(relay, answerFault.holdMs);
+        else relay();
       },
     );
     outgoing.once('error', () => req.socket.resetAndDestroy());

@@ -16,6 +16,8 @@ import type {
   SessionRecord,
   StoredFlow,
 } from '../../ports/AuthStore';
+import { FreshReads } from '../../auth/freshReads';
+import { SingleFlight } from '../../auth/singleFlight';
 import { BoundedTableOperations } from './BoundedTableOperations';
 import {
   FLOW_PREFIX,
@@ -56,6 +58,10 @@ export interface TableStoreOptions {
 
 export class TableAuthStore implements AuthStore {
   private readonly operations: BoundedTableOperations;
+  /** A page's parallel calls (or an API client's) with one cookie share their reads. */
+  private readonly sessionReads = new FreshReads<SessionRecord | undefined>();
+  /** ...and the idle-expiry write they would each make when it is due. */
+  private readonly sessionExtensions = new SingleFlight();
 
   constructor(
     private readonly client: TableClient,
@@ -128,33 +134,32 @@ export class TableAuthStore implements AuthStore {
     }
   }
 
-  async readSession(key: RecordKey): Promise<SessionRecord | undefined> {
-    const entity = await this.read<SessionEntity>(
-      'read session',
-      key.partition,
-      SESSION_PREFIX + key.id,
-    );
-    if (!entity || entity.kind !== 'session') return undefined;
-    return sessionOf(key, entity);
+  readSession(key: RecordKey): Promise<SessionRecord | undefined> {
+    const rowKey = SESSION_PREFIX + key.id;
+    return this.sessionReads.read(`${key.partition}/${rowKey}`, async () => {
+      const entity = await this.read<SessionEntity>('read session', key.partition, rowKey);
+      if (!entity || entity.kind !== 'session') return undefined;
+      return sessionOf(key, entity);
+    });
   }
 
-  async extendSession(key: RecordKey, idleExpiresAt: Date): Promise<void> {
-    try {
-      // Merge without upsert: a session deleted meanwhile (logout) stays deleted.
-      await this.operations.run('extend session', (o) =>
-        this.client.updateEntity(
-          {
-            partitionKey: key.partition,
-            rowKey: SESSION_PREFIX + key.id,
-            idleExpiresAtMs: idleExpiresAt.getTime(),
-          },
-          'Merge',
-          o,
-        ),
-      );
-    } catch (error) {
-      if (statusOf(error) !== 404) throw error;
-    }
+  extendSession(key: RecordKey, idleExpiresAt: Date): Promise<void> {
+    const rowKey = SESSION_PREFIX + key.id;
+    // Concurrent extensions of one session are milliseconds apart: one write serves them all.
+    return this.sessionExtensions.run(`${key.partition}/${rowKey}`, async () => {
+      try {
+        // Merge without upsert: a session deleted meanwhile (logout) stays deleted.
+        await this.operations.run('extend session', (o) =>
+          this.client.updateEntity(
+            { partitionKey: key.partition, rowKey, idleExpiresAtMs: idleExpiresAt.getTime() },
+            'Merge',
+            o,
+          ),
+        );
+      } catch (error) {
+        if (statusOf(error) !== 404) throw error;
+      }
+    });
   }
 
   async deleteSession(key: RecordKey): Promise<void> {
