@@ -25,6 +25,43 @@ export interface Figures {
   cookieBytes: number;
   /** The cookies in that header: names and value sizes (never the values). */
   cookieNames: string;
+  /** /me at the same concurrency with one session per client (no shared reads). */
+  meManySessionsRequestsPerSecond: number;
+  meManySessionsP99Ms: number;
+  /** App CPU per static page. */
+  staticCpuMs: number;
+  /** CPU per unit of work by process, ms: where the two cores went. */
+  cpu: Record<'signIn' | 'me' | 'meManySessions', ProcessCpu>;
+}
+
+/** ms of CPU per sign-in or request: the app, storage (Azurite), the emulator, the load. */
+export interface ProcessCpu {
+  app: number;
+  storage: number;
+  idp: number;
+  clients: number;
+}
+
+/** The processes besides the app whose CPU is counted: Azurite (the project's only) and the emulator. */
+export interface Helpers {
+  storagePid: number;
+  idpPid: number;
+}
+
+/** CPU of every process of the run from now on, per `units` of work when read. */
+function cpuMeter(appPid: number, helpers: Helpers) {
+  const read = () => ({
+    app: cpuMillis(appPid),
+    storage: cpuMillis(helpers.storagePid),
+    idp: cpuMillis(helpers.idpPid),
+    clients: (({ user, system }) => (user + system) / 1000)(process.cpuUsage()),
+  });
+  const before = read();
+  return (units: number): ProcessCpu => {
+    const after = read();
+    const per = (k: keyof ProcessCpu) => (after[k] - before[k]) / units;
+    return { app: per('app'), storage: per('storage'), idp: per('idp'), clients: per('clients') };
+  };
 }
 
 export interface MeasureSizes {
@@ -54,6 +91,7 @@ export interface Running {
 export async function measure(
   running: Running,
   sizes: MeasureSizes,
+  helpers: Helpers,
   progress: (line: string) => void,
 ): Promise<Figures & { cookieHeader: string }> {
   const { system, origin } = running;
@@ -76,9 +114,12 @@ export async function measure(
   let cpu = cpuMillis(pid) - cpuBefore;
   progress(`${system}: ${sizes.sequentialSignIns} sequential sign-ins done`);
 
-  // Sign-ins at concurrency 20 (fresh browsers, the emulator's pages included).
+  // Sign-ins at concurrency 20 (fresh browsers, the emulator's pages included); their
+  // sessions serve the many-sessions /me below.
   cpuBefore = cpuMillis(pid);
+  const signInCpu = cpuMeter(pid, helpers);
   const started = performance.now();
+  const sessions: string[] = [];
   let next = 0;
   await Promise.all(
     Array.from({ length: sizes.signInConcurrency }, async () => {
@@ -86,6 +127,7 @@ export async function measure(
         const client = new BrowserClient();
         try {
           await signIn(client, system, origin);
+          sessions.push(await client.jar.getCookieString(`${origin}${ROUTES[system].me}`));
         } finally {
           await client.close();
         }
@@ -93,19 +135,44 @@ export async function measure(
     }),
   );
   const signInsPerSecond = sizes.concurrentSignIns / ((performance.now() - started) / 1000);
+  const signInShares = signInCpu(sizes.concurrentSignIns);
   cpu += cpuMillis(pid) - cpuBefore;
   const cpuMsPerSignIn = cpu / (sizes.sequentialSignIns + sizes.concurrentSignIns);
   progress(`${system}: ${sizes.concurrentSignIns} sign-ins at c=${sizes.signInConcurrency} done`);
 
+  const meUrl = `${origin}${ROUTES[system].me}`;
+  const signedIn = (status: number, body: string) => assertSignedIn(system, status, body);
+  let meter = cpuMeter(pid, helpers);
   const me = await load(
-    `${origin}${ROUTES[system].me}`,
-    { cookie: cookieHeader, accept: 'application/json' },
+    meUrl,
+    () => ({ cookie: cookieHeader, accept: 'application/json' }),
     sizes.meRequests,
     sizes.meConcurrency,
-    (status, body) => assertSignedIn(system, status, body),
+    signedIn,
   );
-  progress(`${system}: ${sizes.meRequests} /me at c=${sizes.meConcurrency} done`);
-  const floor = await load(`${origin}${ROUTES[system].staticPage}`, {}, sizes.staticRequests, 1);
+  const meShares = meter(me.requests);
+  // The same load with a session per client: what a crowd of users costs, where one
+  // session's concurrent requests share their reads and these cannot.
+  meter = cpuMeter(pid, helpers);
+  const meMany = await load(
+    meUrl,
+    (client) => ({ cookie: sessions[client % sessions.length]!, accept: 'application/json' }),
+    sizes.meRequests,
+    sizes.meConcurrency,
+    signedIn,
+  );
+  const meManyShares = meter(meMany.requests);
+  progress(
+    `${system}: ${sizes.meRequests} /me at c=${sizes.meConcurrency} done (1 and many sessions)`,
+  );
+  meter = cpuMeter(pid, helpers);
+  const floor = await load(
+    `${origin}${ROUTES[system].staticPage}`,
+    () => ({}),
+    sizes.staticRequests,
+    1,
+  );
+  const staticCpuMs = meter(floor.requests).app;
   return {
     signInMs: percentile(times, 50),
     cpuMsPerSignIn,
@@ -116,20 +183,27 @@ export async function measure(
     cookieBytes: Buffer.byteLength(cookieHeader),
     cookieNames: describeCookies(cookieHeader),
     cookieHeader,
+    meManySessionsRequestsPerSecond: meMany.requestsPerSecond,
+    meManySessionsP99Ms: meMany.p99Ms,
+    staticCpuMs,
+    cpu: { signIn: signInShares, me: meShares, meManySessions: meManyShares },
   };
 }
 
-/** `total` GETs by `concurrency` workers over kept-alive connections, after a warm-up tenth. */
+/**
+ * `total` GETs by `concurrency` workers (each with its own headers) over kept-alive connections,
+ * after a warm-up tenth. `requests` counts both, for CPU per request.
+ */
 async function load(
   url: string,
-  headers: Record<string, string>,
+  headersOf: (client: number) => Record<string, string>,
   total: number,
   concurrency: number,
   check?: (status: number, body: string) => void,
-): Promise<{ requestsPerSecond: number; p50Ms: number; p99Ms: number }> {
+): Promise<{ requestsPerSecond: number; p50Ms: number; p99Ms: number; requests: number }> {
   const agent = new Agent({ connections: concurrency, pipelining: 1 });
   try {
-    const one = async () => {
+    const one = async (headers: Record<string, string>) => {
       const started = performance.now();
       const response = await request(url, { headers, dispatcher: agent });
       const body = await response.body.text();
@@ -143,18 +217,21 @@ async function load(
       let next = 0;
       const started = performance.now();
       await Promise.all(
-        Array.from({ length: concurrency }, async () => {
-          while (next++ < count) latencies.push(await one());
+        Array.from({ length: concurrency }, async (_, client) => {
+          const headers = headersOf(client);
+          while (next++ < count) latencies.push(await one(headers));
         }),
       );
       return { latencies, seconds: (performance.now() - started) / 1000 };
     };
-    await run(Math.ceil(total / 10));
+    const warmUp = Math.ceil(total / 10);
+    await run(warmUp);
     const { latencies, seconds } = await run(total);
     return {
       requestsPerSecond: total / seconds,
       p50Ms: percentile(latencies, 50),
       p99Ms: percentile(latencies, 99),
+      requests: warmUp + total,
     };
   } finally {
     await agent.close();

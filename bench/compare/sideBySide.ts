@@ -3,6 +3,7 @@ import { freePort, stopAll, type ManagedProcess } from '../../dev/processes';
 import { BrowserClient } from '../../test/support/browserClient';
 import { startTestAzurite } from '../../test/support/azurite';
 import { startFaultProxy } from '../../test/support/faultProxy';
+import { measureConversion } from './conversion';
 import { IdpCallCounter } from './counting';
 import { coldStart, measure, SIZES, type MeasureSizes, type Running } from './measure';
 import { buildPlainServe, ensurePeerInstalled } from './processes';
@@ -82,13 +83,14 @@ export async function sideBySide(options: SideBySideOptions = {}) {
         await withClient((c) => signIn(c, system, running[system].origin));
     }
 
+    const helpers = { storagePid: azurite.process.child.pid!, idpPid: emulator.process.child.pid! };
     const reps: Repetition[] = [];
     for (let rep = 1; rep <= repetitions; rep++) {
       const order: SystemName[] = rep % 2 ? ['project', 'peer'] : ['peer', 'project'];
       const results: Partial<Repetition> = {};
       for (const system of order) {
         progress(`repetition ${rep}/${repetitions}: ${system}`);
-        const figures = await measure(running[system], sizes, progress);
+        const figures = await measure(running[system], sizes, helpers, progress);
         const cold = (launch: 'serve' | 'plain-node' | 'peer') =>
           coldStart(launch, system, shared, figures.cookieHeader, plainServe, projectPort);
         const coldServeMs = await cold(system === 'peer' ? 'peer' : 'serve');
@@ -122,7 +124,8 @@ export async function sideBySide(options: SideBySideOptions = {}) {
       ),
       peer: await countCalls('peer', running.peer.origin, idpCalls, undefined),
     };
-    return { reps, counts, report: formatReport(reps, counts) };
+    const conversionUs = await measureConversion();
+    return { reps, counts, report: formatReport(reps, counts, conversionUs) };
   } finally {
     await stopAll(started as ManagedProcess[]);
   }
