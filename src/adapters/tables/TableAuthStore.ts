@@ -1,9 +1,4 @@
-import {
-  odata,
-  TableClient,
-  type TableEntityResult,
-  type TransactionAction,
-} from '@azure/data-tables';
+import { odata, TableClient, type TableEntityResult } from '@azure/data-tables';
 import { randomInt } from 'node:crypto';
 import { DEFAULT_STORAGE_TIMEOUT_MS } from '../../config';
 import type {
@@ -19,6 +14,7 @@ import type {
 import { FreshReads } from '../../auth/freshReads';
 import { SingleFlight } from '../../auth/singleFlight';
 import { BoundedTableOperations } from './BoundedTableOperations';
+import { TableRequests, type TransactionStep } from './tableRequests';
 import {
   FLOW_PREFIX,
   flowEntity,
@@ -58,6 +54,7 @@ export interface TableStoreOptions {
 
 export class TableAuthStore implements AuthStore {
   private readonly operations: BoundedTableOperations;
+  private readonly requests: TableRequests;
   /** A page's parallel calls (or an API client's) with one cookie share their reads. */
   private readonly sessionReads = new FreshReads<SessionRecord | undefined>();
   /** ...and the idle-expiry write they would each make when it is due. */
@@ -69,6 +66,7 @@ export class TableAuthStore implements AuthStore {
     options: TableStoreOptions = { operationTimeoutMs: DEFAULT_STORAGE_TIMEOUT_MS },
   ) {
     this.operations = new BoundedTableOperations(client, options.operationTimeoutMs);
+    this.requests = new TableRequests(client);
   }
 
   partitionFor(createdAt: Date): string {
@@ -78,7 +76,7 @@ export class TableAuthStore implements AuthStore {
   async createFlow(flow: FlowRecord): Promise<void> {
     const entity = flowEntity(flow);
     try {
-      await this.operations.run('create flow', (o) => this.client.createEntity(entity, o));
+      await this.operations.run('create flow', (o) => this.requests.insert(entity, o));
     } catch (error) {
       // The flow id is 128 random bits: "already exists" is the SDK retrying our own write
       // whose first answer was lost.
@@ -98,31 +96,31 @@ export class TableAuthStore implements AuthStore {
     session?: SessionRecord,
   ): Promise<ConsumeOutcome> {
     const { key } = stored.flow;
-    const consume: TransactionAction = [
-      'update',
+    const steps: TransactionStep[] = [
       {
-        partitionKey: key.partition,
-        rowKey: FLOW_PREFIX + key.id,
-        consumedAtMs: consumedAt.getTime(),
-        ...(session ? { sessionId: session.key.id } : {}),
+        kind: 'merge',
+        entity: {
+          partitionKey: key.partition,
+          rowKey: FLOW_PREFIX + key.id,
+          consumedAtMs: consumedAt.getTime(),
+          ...(session ? { sessionId: session.key.id } : {}),
+        },
+        // ETag-conditional: of two concurrent callbacks, exactly one consumes the flow.
+        etag: stored.version,
       },
-      'Merge',
-      // ETag-conditional: of two concurrent callbacks, exactly one consumes the flow.
-      { etag: stored.version },
     ];
-    const actions: TransactionAction[] = [consume];
     if (session) {
       if (session.key.partition !== key.partition) {
         throw new Error('a session must live in the partition of the flow that creates it');
       }
-      actions.push(['create', sessionEntity(session)]);
+      steps.push({ kind: 'insert', entity: sessionEntity(session) });
       // The session's token cache row is born with it, in the same transaction.
       if (session.tokenCache) {
-        actions.push(['create', tokenCacheEntity(session.key, session.tokenCache)]);
+        steps.push({ kind: 'insert', entity: tokenCacheEntity(session.key, session.tokenCache) });
       }
     }
     try {
-      await this.operations.run('consume flow', (o) => this.client.submitTransaction(actions, o));
+      await this.operations.run('consume flow', (o) => this.requests.transaction(steps, o));
       return 'consumed';
     } catch (error) {
       const status = statusOf(error);
@@ -274,7 +272,7 @@ export class TableAuthStore implements AuthStore {
     try {
       return await this.operations.run(
         operation,
-        (o) => this.client.getEntity<T>(partition, rowKey, o),
+        (o) => this.requests.pointRead<T>(partition, rowKey, o),
         { read: true },
       );
     } catch (error) {
