@@ -104,26 +104,30 @@ export async function startLogin(ctx: AuthContext, request: LoginRequest): Promi
   const cookieSecret = randomToken(FLOW_SECRET_BYTES);
   const nonce = randomToken(FLOW_SECRET_BYTES);
   const { codeVerifier, codeChallenge } = createPkce();
-  // The URL first: if the provider is unreachable, no record is left behind.
-  const location = await ctx.identityProvider.buildAuthorizationUrl({
-    state: encodeState(key),
-    nonce,
-    codeChallenge,
-    prompt,
-    loginHint,
-    domainHint,
-    extraScopes,
-    claims,
-  });
-  await store.createFlow({
-    key,
-    nonce,
-    codeVerifier,
-    returnTo,
-    cookieHash: sha256(cookieSecret),
-    createdAt,
-    expiresAt: new Date(createdAt.getTime() + config.flowTtlSeconds * 1000),
-  });
+  // The provider first (its discovery, once per process): if it is unreachable, no record is
+  // left behind. Then the record's write and the URL's making overlap.
+  await ctx.identityProvider.metadata();
+  const [location] = await Promise.all([
+    ctx.identityProvider.buildAuthorizationUrl({
+      state: encodeState(key),
+      nonce,
+      codeChallenge,
+      prompt,
+      loginHint,
+      domainHint,
+      extraScopes,
+      claims,
+    }),
+    store.createFlow({
+      key,
+      nonce,
+      codeVerifier,
+      returnTo,
+      cookieHash: sha256(cookieSecret),
+      createdAt,
+      expiresAt: new Date(createdAt.getTime() + config.flowTtlSeconds * 1000),
+    }),
+  ]);
 
   return {
     kind: 'redirect',

@@ -3,6 +3,7 @@ import {
   createPipelineRequest,
   RestError,
   type HttpClient,
+  type Pipeline,
   type PipelineResponse,
 } from '@azure/core-rest-pipeline';
 import type { TableClient, TableEntity, TableEntityResult } from '@azure/data-tables';
@@ -39,6 +40,8 @@ export interface RequestOptions {
 
 export class TableRequests {
   private readonly http: HttpClient = createDefaultHttpClient();
+  /** The client's pipeline without the SDK's model (de)serialization: these bodies are ours. */
+  private readonly pipeline: Pipeline;
   private readonly origin: string;
   private readonly accountPath: string;
   private readonly search: string;
@@ -46,6 +49,9 @@ export class TableRequests {
   private readonly allowInsecureConnection: boolean;
 
   constructor(private readonly client: TableClient) {
+    this.pipeline = client.pipeline.clone();
+    this.pipeline.removePolicy({ name: 'serializationPolicy' });
+    this.pipeline.removePolicy({ name: 'deserializationPolicy' });
     const url = new URL(client.url);
     this.allowInsecureConnection = url.protocol === 'http:' && LOOPBACK_HOSTS.has(url.hostname);
     this.origin = url.origin;
@@ -174,7 +180,7 @@ export class TableRequests {
     request.headers.set('x-ms-version', API_VERSION);
     request.headers.set('DataServiceVersion', '3.0');
     for (const [name, value] of Object.entries(headers)) request.headers.set(name, value);
-    return this.client.pipeline.sendRequest(this.http, request);
+    return this.pipeline.sendRequest(this.http, request);
   }
 
   private tableUrl(): string {
