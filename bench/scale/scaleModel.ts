@@ -1,4 +1,11 @@
-import { BUCKET_SECONDS, SHARDS, TableAuthStore } from '../../src/adapters/tables/TableAuthStore';
+import { randomInt } from 'node:crypto';
+import {
+  BUCKET_SECONDS,
+  bucketOf,
+  partitionKey,
+  SHARDS,
+  TableAuthStore,
+} from '../../src/adapters/tables/TableAuthStore';
 import { sessionKeyOf } from '../../src/auth/sessions';
 
 /**
@@ -56,13 +63,18 @@ export function simulate(
     accounts?: number;
     chooseAccount?: AccountChooser;
     partitionFor?: (createdAt: Date) => string;
+    /** Shards per bucket other than the code's SHARDS (the plan's, not built). */
+    shards?: number;
   } = {},
 ): Simulation {
-  const { signInsPerSecond = 50_000, accounts = 1 } = options;
+  const { signInsPerSecond = 50_000, accounts = 1, shards } = options;
   const chooseAccount = options.chooseAccount ?? accountByShard(accounts);
   const partitionFor =
     options.partitionFor ??
-    ((createdAt: Date) => TableAuthStore.prototype.partitionFor.call(undefined, createdAt));
+    (shards
+      ? // The plan's shard count, in the real key format.
+        (createdAt: Date) => partitionKey(bucketOf(createdAt), randomInt(shards))
+      : (createdAt: Date) => TableAuthStore.prototype.partitionFor.call(undefined, createdAt));
   const start = Math.ceil(Date.now() / 1000 / BUCKET_SECONDS) * BUCKET_SECONDS * 1000;
   const perBucket = new Map<string, Map<string, number>>();
   const perAccount = new Array<number>(accounts).fill(0);
@@ -103,17 +115,49 @@ export function loadAt(signInsPerSecond: number, simulation: Simulation) {
   };
 }
 
+/** 20% headroom for imbalance and the authenticated requests. */
+const HEADROOM = 1.2;
+
 /**
- * Accounts the plan needs for the sign-in load, with 20% headroom for imbalance and the
- * authenticated requests, rounded up to a divisor of SHARDS so every account gets as many shards.
+ * Shards the plan needs for the sign-in load: the code's SHARDS, doubled until the largest
+ * partition (with headroom) is under its target.
  */
-export function accountsNeeded(signInsPerSecond: number): number {
+export function shardsNeeded(signInsPerSecond: number): number {
+  let shards = SHARDS;
+  while (
+    (signInsPerSecond * PER_SIGN_IN.entities * HEADROOM) / shards >
+    TARGETS.entitiesPerPartitionPerSecond
+  )
+    shards *= 2;
+  return shards;
+}
+
+/**
+ * Accounts the plan needs for the sign-in load, with headroom, rounded up to a divisor of the
+ * shard count so every account gets as many shards.
+ */
+export function accountsNeeded(signInsPerSecond: number, shards = SHARDS): number {
   const minimum = Math.ceil(
-    (signInsPerSecond * PER_SIGN_IN.transactions * 1.2) / TARGETS.transactionsPerAccountPerSecond,
+    (signInsPerSecond * PER_SIGN_IN.transactions * HEADROOM) /
+      TARGETS.transactionsPerAccountPerSecond,
   );
   let accounts = minimum;
-  while (SHARDS % accounts !== 0) accounts++;
+  while (shards % accounts !== 0) accounts++;
   return accounts;
+}
+
+/**
+ * The README's table: at each rate, the code as built (SHARDS, one account) from `simulation`,
+ * and the plan (shards and accounts as needed) simulated with `planSignIns` keys of its own.
+ */
+export function scaleTable(simulation: Simulation, planSignIns = 200_000) {
+  return RATES.map((rate) => {
+    const built = loadAt(rate, simulation);
+    const shards = shardsNeeded(rate);
+    const accounts = accountsNeeded(rate, shards);
+    const plan = loadAt(rate, simulate(planSignIns, { accounts, shards }));
+    return { rate, built, shards, accounts, plan };
+  });
 }
 
 function sum(counts: Map<string, number>): number {
@@ -123,24 +167,3 @@ function sum(counts: Map<string, number>): number {
 }
 
 export { SHARDS };
-
-/** `node --import tsx bench/scale/scaleModel.ts`: the README's table, from one million sign-ins. */
-if (require.main === module) {
-  const fmt = (x: number) => Math.round(x).toLocaleString('en-US');
-  const one = simulate(1_000_000);
-  console.log(
-    `1,000,000 simulated sign-ins: ${one.partitionsInBusiestBucket} partitions in the busiest bucket, largest ${(one.largestPartitionShare * 100).toFixed(2)}% (ideal ${(100 / SHARDS).toFixed(2)}%)`,
-  );
-  console.log(
-    '| sign-ins/s | largest partition | ≤ 2,000/s | one account | ≤ 20,000/s | accounts (plan) | largest account (plan) |',
-  );
-  console.log('|---|---|---|---|---|---|---|');
-  for (const rate of RATES) {
-    const single = loadAt(rate, one);
-    const accounts = accountsNeeded(rate);
-    const plan = loadAt(rate, simulate(1_000_000, { accounts }));
-    console.log(
-      `| ${fmt(rate)} | ${fmt(single.largestPartitionEntitiesPerSecond)} entities/s | ${single.partitionTargetMet ? 'met' : 'NOT met'} | ${fmt(single.largestAccountTransactionsPerSecond)} tx/s | ${single.accountTargetMet ? 'met' : 'NOT met'} | ${accounts} | ${fmt(plan.largestAccountTransactionsPerSecond)} tx/s |`,
-    );
-  }
-}

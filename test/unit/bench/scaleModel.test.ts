@@ -2,7 +2,9 @@ import {
   accountByShard,
   accountsNeeded,
   loadAt,
+  scaleTable,
   SHARDS,
+  shardsNeeded,
   simulate,
   TARGETS,
 } from '../../../bench/scale/scaleModel';
@@ -31,6 +33,22 @@ describe('scale model: a million flows and sessions', () => {
     }
     // 64 shards are not enough at 50,000/s: the README's plan raises them (not built).
     expect(loadAt(50_000, million).partitionTargetMet).toBe(false);
+  });
+
+  test('when the plan sets shards and accounts for the rate, then at 1,000, 10,000 and 50,000 sign-ins/s every partition and every account is under its target (simulated keys)', () => {
+    const table = scaleTable(million, 200_000);
+    for (const { rate, shards, accounts, plan } of table) {
+      console.log(
+        `${rate}/s: ${shards} shards, ${accounts} accounts: largest partition ${Math.round(plan.largestPartitionEntitiesPerSecond)} entities/s, largest account ${Math.round(plan.largestAccountTransactionsPerSecond)} tx/s`,
+      );
+      expect(plan.partitionTargetMet && plan.accountTargetMet).toBe(true);
+    }
+    expect(table.map((row) => [row.shards, row.accounts])).toEqual([
+      [64, 1],
+      [64, 2],
+      [128, 16],
+    ]);
+    expect(shardsNeeded(50_000)).toBe(128);
   });
 
   test('when the plan spreads partitions over accounts by shard, then each account takes an even share, under 20,000 transactions/s', () => {
