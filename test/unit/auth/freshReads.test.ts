@@ -37,12 +37,14 @@ describe('FreshReads', () => {
     expect(reads.size).toBe(0);
   });
 
-  it('when a read fails, then its waiters still get a read of their own, and a failure of that is theirs', async () => {
+  it('when a read fails, then its waiters fail with it (no second wait on a failing store), and the next caller reads afresh', async () => {
     const reads = new FreshReads<string>();
+    let second = 0;
     const first = reads.read('s', () => Promise.reject(new Error('storage down')));
-    const waiter = reads.read('s', () => Promise.reject(new Error('still down')));
+    const waiter = reads.read('s', () => (second++, Promise.resolve('never asked')));
     await expect(first).rejects.toThrow('storage down');
-    await expect(waiter).rejects.toThrow('still down');
+    await expect(waiter).rejects.toThrow('storage down');
+    expect(second).toBe(0);
     expect(reads.size).toBe(0);
     await expect(reads.read('s', () => Promise.resolve('back'))).resolves.toBe('back');
   });
