@@ -105,7 +105,7 @@ export async function startLogin(ctx: AuthContext, request: LoginRequest): Promi
   const nonce = randomToken(FLOW_SECRET_BYTES);
   const { codeVerifier, codeChallenge } = createPkce();
   // The provider first (its discovery, once per process): if it is unreachable, no record is
-  // left behind. Then the record's write and the URL's making overlap.
+  // left behind. Then the record's write and the URL's making (CPU only, from here) overlap.
   await ctx.identityProvider.metadata();
   const [location] = await Promise.all([
     ctx.identityProvider.buildAuthorizationUrl({

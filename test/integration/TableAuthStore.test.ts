@@ -170,6 +170,9 @@ describe('TableAuthStore with many requests of one session at once', () => {
         Array.from({ length: 50 }, () => store.readSession(session.key)),
       );
       expect(reads.every((read) => read?.user.oid === 'o')).toBe(true);
+      // Shared rows, not shared records: one handler's edits never reach another request.
+      expect(new Set(reads).size).toBe(50);
+      expect(new Set(reads.map((read) => read?.user)).size).toBe(50);
       expect(proxy.requests.filter((r) => r.method === 'GET').length).toBeLessThanOrEqual(2);
 
       // A read whose answer (the live session) is still on its way when a sign-out lands:

@@ -56,7 +56,7 @@ export class TableAuthStore implements AuthStore {
   private readonly operations: BoundedTableOperations;
   private readonly requests: TableRequests;
   /** A page's parallel calls (or an API client's) with one cookie share their reads. */
-  private readonly sessionReads = new FreshReads<SessionRecord | undefined>();
+  private readonly sessionReads = new FreshReads<TableEntityResult<SessionEntity> | undefined>();
   /** ...and the idle-expiry write they would each make when it is due. */
   private readonly sessionExtensions = new SingleFlight();
 
@@ -132,13 +132,14 @@ export class TableAuthStore implements AuthStore {
     }
   }
 
-  readSession(key: RecordKey): Promise<SessionRecord | undefined> {
+  async readSession(key: RecordKey): Promise<SessionRecord | undefined> {
     const rowKey = SESSION_PREFIX + key.id;
-    return this.sessionReads.read(`${key.partition}/${rowKey}`, async () => {
-      const entity = await this.read<SessionEntity>('read session', key.partition, rowKey);
-      if (!entity || entity.kind !== 'session') return undefined;
-      return sessionOf(key, entity);
-    });
+    const entity = await this.sessionReads.read(`${key.partition}/${rowKey}`, () =>
+      this.read<SessionEntity>('read session', key.partition, rowKey),
+    );
+    // The row is shared; each caller gets a record of its own, so no handler sees another's edits.
+    if (!entity || entity.kind !== 'session') return undefined;
+    return sessionOf(key, entity);
   }
 
   extendSession(key: RecordKey, idleExpiresAt: Date): Promise<void> {

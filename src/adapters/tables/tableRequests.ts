@@ -13,7 +13,7 @@ import { LOOPBACK_HOSTS } from '../../config';
 /**
  * The three Table Storage calls on a sign-in's path (point read, insert, entity-group
  * transaction) sent as the REST calls they are, through the SDK client's own pipeline: its
- * signing (shared key or managed identity), retries, logging and tracing all stay; what goes is
+ * signing (shared key or managed identity), retries, logging and HTTP spans stay; what goes is
  * the SDK's per-call model layer, which for every transaction builds a second TableClient and
  * routes each sub-request through a pipeline of its own. Measured against Azurite on the 2-core
  * machine: a sign-in's transaction 0.8 ms of client CPU less, a point read 0.05 ms. Answers
@@ -102,12 +102,12 @@ export class TableRequests {
         step.kind === 'merge'
           ? [
               'PATCH',
-              this.entityUrl(partitionKey, rowKey),
+              this.entityUrl(partitionKey, rowKey, ''),
               `Content-Type: application/json${CRLF}Accept: application/json${CRLF}If-Match: ${step.etag}`,
             ]
           : [
               'POST',
-              this.tableUrl(),
+              this.tableUrl(''),
               `Content-Type: application/json;odata=nometadata${CRLF}Accept: application/json;odata=minimalmetadata${CRLF}Prefer: return-no-content`,
             ];
       return [
@@ -161,6 +161,12 @@ export class TableRequests {
       const json = part.slice(part.indexOf('{'), part.lastIndexOf('}') + 1);
       throw failure(response, statuses[failed], json);
     }
+    if (statuses.length !== steps.length) {
+      throw new RestError(
+        `Table Storage answered ${statuses.length} of a transaction's ${steps.length} steps`,
+        { statusCode: response.status, request: response.request, response },
+      );
+    }
   }
 
   private send(
@@ -183,13 +189,14 @@ export class TableRequests {
     return this.pipeline.sendRequest(this.http, request);
   }
 
-  private tableUrl(): string {
-    return `${this.origin}${this.accountPath}/${this.client.tableName}${this.search}`;
+  /** `search`: the client URL's query (a SAS), which the batch's sub-requests leave out. */
+  private tableUrl(search = this.search): string {
+    return `${this.origin}${this.accountPath}/${this.client.tableName}${search}`;
   }
 
-  private entityUrl(partitionKey: string, rowKey: string): string {
+  private entityUrl(partitionKey: string, rowKey: string, search = this.search): string {
     const key = (value: string) => encodeURIComponent(value.replace(/'/g, "''"));
-    return `${this.origin}${this.accountPath}/${this.client.tableName}(PartitionKey='${key(partitionKey)}',RowKey='${key(rowKey)}')${this.search}`;
+    return `${this.origin}${this.accountPath}/${this.client.tableName}(PartitionKey='${key(partitionKey)}',RowKey='${key(rowKey)}')${search}`;
   }
 }
 
