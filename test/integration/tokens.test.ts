@@ -94,6 +94,39 @@ describe('access tokens for APIs', () => {
     expect(second?.refreshToken).toEqual(expect.any(String));
   });
 
+  it('when the token endpoint throttles a refresh (429, Retry-After), then idp_throttled with the wait, the cache and its lease are left as they were, and the next call refreshes', async () => {
+    await setAccessTokenSeconds(2);
+    const client = browsers.open();
+    await signIn(client, stack.appOrigin, {
+      returnTo: '/api/demo',
+      user: USERS.adele,
+      scope: 'User.Read',
+    });
+    const table = authTable(stack.azurite.connectionString);
+    await untilDueForRefresh(client);
+    await setAccessTokenSeconds(3600);
+    const idp = stack.faults!.identityProvider;
+    idp.inject({
+      method: 'POST',
+      path: /\/oauth2\/v2\.0\/token/,
+      fault: {
+        kind: 'respond',
+        status: 429,
+        headers: { 'retry-after': '7', 'content-type': 'application/json' },
+        body: JSON.stringify({ error: 'temporarily_unavailable', error_description: 'slow down' }),
+      },
+      times: 1,
+    });
+    const throttled = await profile(client, 2);
+    expect(throttled.status).toBe(503);
+    expect(throttled.headers['retry-after']).toBe('7');
+    expect(throttled.json()).toMatchObject({ error: 'idp_throttled' });
+    const row = await tokenRowOf(table, client, stack.appOrigin);
+    expect(row?.contents?.refreshToken).toEqual(expect.any(String));
+    expect(row?.raw.leaseId).toBeUndefined();
+    expect((await profile(client, 0)).status).toBe(200);
+  });
+
   it('when 50 calls on 3 instances find the token expired, then 50 answers and 1 call at the token endpoint', async () => {
     await setAccessTokenSeconds(1);
     const client = await signInWithProfileScope(USERS.adele);

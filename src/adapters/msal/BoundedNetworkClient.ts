@@ -39,6 +39,20 @@ export class UpstreamFailure extends MsalAuthError {
   }
 }
 
+/** The wait when a provider throttles without saying how long. */
+const DEFAULT_THROTTLE_SECONDS = 60;
+
+/**
+ * Seconds to wait when the provider throttled (a 429, or a 5xx with Retry-After), its own
+ * Retry-After when it gave one; undefined for any other failure.
+ */
+export function throttleSecondsOf(error: unknown): number | undefined {
+  if (!(error instanceof UpstreamFailure) || error.status === undefined) return undefined;
+  const throttled =
+    error.status === 429 || (error.status >= 500 && error.retryAfterSeconds !== undefined);
+  return throttled ? (error.retryAfterSeconds ?? DEFAULT_THROTTLE_SECONDS) : undefined;
+}
+
 export class BoundedNetworkClient implements INetworkModule {
   constructor(private readonly timeoutMs: number) {}
 

@@ -20,6 +20,7 @@ import type { Logger } from '../../ports/Logger';
 import {
   boundedClientAssertion,
   BoundedNetworkClient,
+  throttleSecondsOf,
   UpstreamFailure,
 } from './BoundedNetworkClient';
 import { describeUpstreamError } from './describeUpstreamError';
@@ -55,7 +56,6 @@ interface DiscoveryDocument {
 }
 
 /** A 429 without Retry-After: wait as long as msal-node itself would (60 s). */
-const DEFAULT_THROTTLE_SECONDS = 60;
 const DROPPED_CONNECTION = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'UND_ERR_SOCKET']);
 /** msal-node error codes that mean the ID token itself failed a check. */
 const ID_TOKEN_ERRORS = new Set(['nonce_mismatch', 'token_parsing_error']);
@@ -162,21 +162,16 @@ export class MsalIdentityProvider implements IdentityProvider {
   }
 
   /**
-   * The provider failed the exchange. Throttled (429, or a 5xx with Retry-After): idp_throttled
-   * with the wait passed on and held for this sign-in only; anything else token_exchange_failed.
+   * The provider failed the exchange. Throttled: idp_throttled with the wait passed on and held
+   * for this sign-in only; anything else token_exchange_failed.
    */
   private upstreamError(failure: UpstreamFailure, state: string): AuthError {
-    const throttled =
-      failure.status === 429 ||
-      (failure.status !== undefined &&
-        failure.status >= 500 &&
-        failure.retryAfterSeconds !== undefined);
-    if (!throttled) {
+    const seconds = throttleSecondsOf(failure);
+    if (seconds === undefined) {
       return new AuthError('token_exchange_failed', `code redemption failed: ${failure.message}`, {
         cause: failure,
       });
     }
-    const seconds = failure.retryAfterSeconds ?? DEFAULT_THROTTLE_SECONDS;
     this.holds.hold(state, seconds);
     return new AuthError(
       'idp_throttled',

@@ -8,6 +8,7 @@ import {
 import { AuthError, type ReasonCode } from '../../auth/errors';
 import { OPENID_SCOPES } from '../../auth/tokenCache';
 import type { IssuedAccessToken, IssuedTokens, TokenRefresh } from '../../ports/IdentityProvider';
+import { throttleSecondsOf } from './BoundedNetworkClient';
 import { describeUpstreamError } from './describeUpstreamError';
 
 /**
@@ -38,6 +39,19 @@ export async function refreshWithMsal(
       forceCache: true,
     });
   } catch (error) {
+    // Throttled (429, or a 5xx with Retry-After): the wait goes to the caller, as at sign-in.
+    const waitSeconds = throttleSecondsOf(error);
+    if (waitSeconds !== undefined) {
+      throw new AuthError(
+        'idp_throttled',
+        `token refresh throttled: ${describeUpstreamError(error)}`,
+        {
+          cause: error,
+          retryAfterSeconds: waitSeconds,
+          details: `Wait ${waitSeconds} seconds and try again.`,
+        },
+      );
+    }
     const code = reasonOfTokenError(error);
     throw new AuthError(code, `token refresh failed: ${describeUpstreamError(error)}`, {
       cause: error,
