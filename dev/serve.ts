@@ -12,6 +12,7 @@ import { chooseHost } from './functionsHost';
 import { AppEntryError, appEntryFiles } from './host/appEntry';
 import { startLocalHost } from './localHost';
 import { localSettings } from './settings';
+import { LOGIN_FUNCTION_NAME } from '../src/routes';
 
 /**
  * `npm run serve` (and what `npm start` runs per instance): only the functions host, for the app
@@ -35,6 +36,8 @@ async function main(): Promise<void> {
     {
       'log-requests':
         '--log-requests  one line per request (the local host; also AUTH_DEV_LOG_REQUESTS=1)',
+      'no-settings-banner':
+        '--no-settings-banner  no MISCONFIGURED lines of its own (npm start prints them once for all instances)',
     },
     { app: '--app <dir>     the app folder to serve (default: the current folder)' },
   );
@@ -60,7 +63,7 @@ async function main(): Promise<void> {
   }
   // After the re-spawn: the choice probes `func --version`, once, in the process that serves.
   const hostKind = chooseHost(env);
-  const problems = settingsProblems(env);
+  const problems = options.flags['no-settings-banner'] ? [] : settingsProblems(env);
 
   if (hostKind === 'func') {
     const child = spawn('func', ['start', '--port', String(port)], {
@@ -88,7 +91,10 @@ async function main(): Promise<void> {
   console.log(
     `Functions host (local) ready on http://localhost:${host.port} (the local host, serving ${host.functionNames.length} functions of ${path.relative(process.cwd(), appDir) || '.'}: Azure Functions Core Tools is not installed)`,
   );
-  if (problems.length > 0) console.log(misconfiguredBanner(problems));
+  // Only an app that signs users in needs the sign-in settings (the local host sees its functions).
+  if (problems.length > 0 && host.functionNames.includes(LOGIN_FUNCTION_NAME)) {
+    console.log(misconfiguredBanner(problems));
+  }
   forwardSignals(async () => {
     await host.close();
     process.exit(0);

@@ -193,6 +193,8 @@ async function main(): Promise<void> {
           '--app',
           appDir,
           ...(options.flags['log-requests'] ? ['--log-requests'] : []),
+          // The summary below says what is misconfigured, once for every instance.
+          '--no-settings-banner',
         ],
         cwd: process.cwd(),
         env: { ...hostEnv, PORT: String(hostPort) },

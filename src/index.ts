@@ -6,7 +6,14 @@ import { health } from './functions/health';
 import { login } from './functions/login';
 import { logout } from './functions/logout';
 import { me } from './functions/me';
-import { checkRoutes, configureRoutes, routePath, routes, type SignInRoutes } from './routes';
+import {
+  checkRoutes,
+  configureRoutes,
+  LOGIN_FUNCTION_NAME,
+  routePath,
+  routes,
+  type SignInRoutes,
+} from './routes';
 
 /**
  * entra-functions-signin: Microsoft Entra ID sign-in for an Azure Functions app (Node.js v4
@@ -51,7 +58,12 @@ export function registerSignIn(app: typeof functionsApp, options: SignInOptions 
   initialise();
   // Browser routes are anonymous: function keys are not a user sign-in.
   const authLevel = 'anonymous';
-  app.http('authLogin', { route: routes.login, methods: ['GET'], authLevel, handler: login });
+  app.http(LOGIN_FUNCTION_NAME, {
+    route: routes.login,
+    methods: ['GET'],
+    authLevel,
+    handler: login,
+  });
   app.http('authCallback', {
     route: routes.callback,
     methods: ['GET'],

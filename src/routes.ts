@@ -25,6 +25,9 @@ export const DEFAULT_ROUTES: Readonly<SignInRoutes> = {
 };
 
 export const routes: SignInRoutes = { ...DEFAULT_ROUTES };
+
+/** The login function's name, as registerSignIn registers it: how a host tells a sign-in app. */
+export const LOGIN_FUNCTION_NAME = 'authLogin';
 let routePrefix = DEFAULT_ROUTE_PREFIX;
 
 /** Throws, naming the option, when a route override is not a relative route. */

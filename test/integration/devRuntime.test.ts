@@ -195,6 +195,34 @@ describe('npm run serve and npm start, when the command or the settings are wron
     }
   });
 
+  it.each([
+    ['an app that does not sign users in', ['--app', 'test/support/fixtureApp']],
+    [
+      "npm start's instances (--no-settings-banner: its summary says it once)",
+      ['--app', 'dist', '--no-settings-banner'],
+    ],
+  ])(
+    'when %s is served without sign-in settings, then no MISCONFIGURED banner of its own',
+    async (_, args) => {
+      const server = await spawnTsReady({
+        name: 'serve',
+        script: 'dev/serve.ts',
+        args: [...args, '--port', '0'],
+        env: { PATH: process.env.PATH ?? '', AUTH_DEV_HOST: 'local' },
+        readyPattern: /ready on (http:\/\/\S+)/,
+        timeoutMs: 60_000,
+      });
+      try {
+        // An answer comes after anything printed with the ready line.
+        const origin = /ready on (http:\/\/\S+)/.exec(server.output())?.[1];
+        await fetch(`${origin}/`);
+        expect(server.output()).not.toMatch(/MISCONFIGURED/);
+      } finally {
+        await server.stop();
+      }
+    },
+  );
+
   it('when the settings are invalid, then the ready banner says MISCONFIGURED and names each problem', async () => {
     const server = await spawnTsReady({
       name: 'serve',
