@@ -77,7 +77,7 @@ export function registerSignIn(app: typeof functionsApp, options: SignInOptions 
     authLevel,
     handler: logout,
   });
-  app.http('health', { route: routes.health, methods: ['GET'], authLevel, handler: health });
+  app.http('authHealth', { route: routes.health, methods: ['GET'], authLevel, handler: health });
   app.timer('authCleanup', { schedule: CLEANUP_SCHEDULE, handler: cleanup });
 }
 

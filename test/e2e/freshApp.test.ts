@@ -74,6 +74,11 @@ export async function httpTrigger(request: HttpRequest, context: InvocationConte
 
 app.http('httpTrigger', { methods: ['GET', 'POST'], authLevel: 'anonymous', handler: httpTrigger });
 `,
+  // Existing apps often have a health function of their own: its name must not clash.
+  'src/functions/health.ts': `import { app } from '@azure/functions';
+
+app.http('health', { route: 'status', methods: ['GET'], authLevel: 'anonymous', handler: async () => ({ jsonBody: { app: 'up' } }) });
+`,
   // What the README's "Add sign-in to an existing Functions app" says to add, as written there.
   'src/index.ts': readmeBlock('src/index.ts'),
   'src/functions/whoAmI.ts': readmeBlock('src/functions/whoAmI.ts'),
@@ -201,10 +206,12 @@ describe('a fresh v4 app with the packed package', () => {
   });
 
   it("when served by entra-functions-dev, then the app's own functions and the sign-in endpoints are there", async () => {
-    expect(dev?.output()).toMatch(/serving 8 functions/);
+    expect(dev?.output()).toMatch(/serving 9 functions/);
     expect(dev?.output()).not.toMatch(/test mode|MISCONFIGURED/);
     const hello = await fetch(`${origin}/api/httpTrigger?name=Functions`);
     expect([hello.status, await hello.text()]).toEqual([200, 'Hello, Functions!']);
+    const own = await fetch(`${origin}/api/status`);
+    expect([own.status, await own.json()]).toEqual([200, { app: 'up' }]);
     const anonymous = await fetch(`${origin}/api/whoAmI`, { redirect: 'manual' });
     expect([anonymous.status, anonymous.headers.get('location')]).toEqual([
       302,

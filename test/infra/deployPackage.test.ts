@@ -131,7 +131,7 @@ describe('the azd package (azure.yaml deploys dist/)', () => {
     const names = (registered as { name: string }[]).map((m) => m.name).sort();
     // registerSignIn's endpoints and timer, and the example's own functions.
     expect(names).toEqual(
-      ['authLogin', 'authCallback', 'authMe', 'authLogout', 'health', 'authCleanup']
+      ['authLogin', 'authCallback', 'authMe', 'authLogout', 'authHealth', 'authCleanup']
         .concat(Object.keys(exampleRoutes))
         .sort(),
     );

@@ -39,7 +39,7 @@ describe('registerSignIn', () => {
       ['http', 'authCallback', 'signin/done'],
       ['http', 'authMe', 'auth/me'],
       ['http', 'authLogout', 'auth/logout'],
-      ['http', 'health', 'health'],
+      ['http', 'authHealth', 'health'],
       ['timer', 'authCleanup', '0 */5 * * * *'],
     ]);
     expect(registered.filter((r) => r.kind === 'http').map((r) => r.options.authLevel)).toEqual(
