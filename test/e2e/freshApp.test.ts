@@ -184,13 +184,16 @@ afterAll(async () => {
 describe('a fresh v4 app with the packed package', () => {
   it('when packed, then the tarball holds the compiled library, its declarations and the dev command, nothing else', () => {
     const entries = run('tar', ['tzf', tarball], appDir).trim().split('\n');
-    const outside = entries.filter((e) => !/^package\/(lib\/.+|README\.md|package\.json)$/.test(e));
+    const outside = entries.filter(
+      (e) => !/^package\/(lib\/.+|README\.md|LICENSE|package\.json)$/.test(e),
+    );
     expect(outside).toEqual([]);
     expect(entries).toEqual(
       expect.arrayContaining([
         'package/lib/index.js',
         'package/lib/index.d.ts',
         'package/lib/dev/start.js',
+        'package/LICENSE',
       ]),
     );
     expect(
