@@ -59,14 +59,19 @@ export async function getAccessToken(
     throw new Error('getAccessToken needs at least one API scope, e.g. User.Read');
   }
   const asked = apiScopesAsSpelled(request.scopes);
+  let read: { stored: StoredTokenCache | undefined } | undefined;
   if (!request.claims) {
-    const stored = await ctx.tokenCache.readTokenCache(session.key);
-    const contents = stored && openOrFail(ctx, stored, session, asked);
+    read = { stored: await ctx.tokenCache.readTokenCache(session.key) };
+    const contents = read.stored && openOrFail(ctx, read.stored, session, asked);
     const usable = contents && findUsable(contents, scopes, ctx.clock.now().getTime());
     if (usable) return toAccessToken(usable);
   }
   const flight = `${session.key.partition}/${session.key.id}/${scopes.join(' ')}/${request.claims ?? ''}`;
-  return ctx.refreshes.run(flight, () => refreshOnce(ctx, session, scopes, asked, request.claims));
+  // The row just read starts the refresh: its lease write is conditional on that row's ETag, so
+  // a row changed meanwhile (another refresh) is read again there, never overwritten.
+  return ctx.refreshes.run(flight, () =>
+    refreshOnce(ctx, session, scopes, asked, request.claims, read),
+  );
 }
 
 async function refreshOnce(
@@ -75,14 +80,18 @@ async function refreshOnce(
   scopes: string[],
   asked: string[],
   claims: string | undefined,
+  /** The row as the caller read it a moment ago, if it did: the first turn needs no read. */
+  alreadyRead?: { stored: StoredTokenCache | undefined },
 ): Promise<AccessToken> {
   const startedMs = ctx.clock.now().getTime();
   // Long enough for one lease to run out and a second taker to finish.
   const deadlineMs = startedMs + 2 * REFRESH_LEASE_SECONDS * 1000;
   // Whether this request waited on another's refresh: its outcome is then this request's too.
   let waited = false;
+  let first = alreadyRead;
   for (;;) {
-    const stored = await ctx.tokenCache.readTokenCache(session.key);
+    const stored = first ? first.stored : await ctx.tokenCache.readTokenCache(session.key);
+    first = undefined;
     if (!stored) throw reauthentication('this session has no token cache', asked);
     const contents = openOrFail(ctx, stored, session, asked);
     const nowMs = ctx.clock.now().getTime();

@@ -87,8 +87,15 @@ describe('access tokens for APIs', () => {
     await untilDueForRefresh(client);
     await setAccessTokenSeconds(3600); // the refreshed token must outlive its Graph call
     const before = await refreshCount();
+    const storage = stack.faults!.storage;
+    storage.clear();
     expect((await profile(client, 1)).status).toBe(200);
     expect(await refreshCount()).toBe(before + 1);
+    // The session and its token cache read once each; the lease and the result written (and,
+    // on an instance's first write, its table created).
+    const methods = storage.requests.map((r) => r.method);
+    expect(methods.filter((m) => m === 'GET')).toHaveLength(2);
+    expect(methods.filter((m) => m === 'PUT')).toHaveLength(2);
     const second = (await tokenRowOf(table, client, stack.appOrigin))?.contents;
     expect(second?.accessTokens[0]?.token).not.toBe(first?.accessTokens[0]?.token);
     expect(second?.refreshToken).toEqual(expect.any(String));
