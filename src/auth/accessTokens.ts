@@ -5,6 +5,7 @@ import { AuthError, isAuthError } from './errors';
 import { forLog } from './redact';
 import { randomToken } from './secrets';
 import {
+  findUnexpired,
   findUsable,
   normaliseScopes,
   openTokenCache,
@@ -98,8 +99,14 @@ async function refreshOnce(
     const usable = findUsable(contents, scopes, nowMs);
     // With a claims challenge only a token issued while this request waited will do.
     if (usable && (!claims || waited)) return toAccessToken(usable);
+    // Only a failure of the refresh this request waited for (recorded since it started).
     const failure = contents.lastFailure;
-    if (waited && failure && failure.scopes.join(' ') === scopes.join(' ')) {
+    if (
+      waited &&
+      failure &&
+      failure.atMs >= startedMs &&
+      failure.scopes.join(' ') === scopes.join(' ')
+    ) {
       throw failureOf(
         failure.code,
         'the refresh this request waited for was refused',
@@ -169,13 +176,20 @@ async function refreshUnderLease(
       await release({ ...contents, lastFailure: { code, scopes, atMs } });
       throw failureOf(code, (error as Error).message, asked, claims, error);
     }
-    // An outage or timeout: the cache stays as it was, and the next request tries again.
+    // An outage, a timeout or a throttle: the cache stays as it was, and a later request tries
+    // again. Meanwhile a token that has not expired yet still serves.
     await release(contents).catch((releaseError: unknown) => {
       ctx.log.warn(
         `tokens: lease not released after a failed refresh: ${forLog(String(releaseError))}`,
       );
     });
-    throw error;
+    // Not after a claims challenge: the API has refused that token already.
+    const unexpired = claims ? undefined : findUnexpired(contents, scopes, atMs);
+    if (!unexpired) throw error;
+    ctx.log.warn(
+      `tokens: refresh failed (${code ?? 'error'}); the cached token serves until it expires`,
+    );
+    return toAccessToken(unexpired);
   }
   const nowMs = ctx.clock.now().getTime();
   await release(withIssuedTokens(contents, issued, nowMs));

@@ -57,10 +57,26 @@ export function findUsable(
   scopes: readonly string[],
   nowMs: number,
 ): CachedAccessToken | undefined {
-  return contents.accessTokens.find((t) => {
-    const carried = normaliseScopes(t.scopes);
-    return scopes.every((s) => carried.includes(s)) && nowMs < refreshAtMs(t);
-  });
+  return contents.accessTokens.find((t) => carries(t, scopes) && nowMs < refreshAtMs(t));
+}
+
+/**
+ * A cached token that carries every scope and has not expired yet, though it is due for
+ * refresh: what a request still gets while the provider cannot refresh it (down, or throttling).
+ */
+export function findUnexpired(
+  contents: TokenCacheContents,
+  scopes: readonly string[],
+  nowMs: number,
+): CachedAccessToken | undefined {
+  return contents.accessTokens.find(
+    (t) => carries(t, scopes) && nowMs < t.expiresAtMs - MIN_REFRESH_MARGIN_MS,
+  );
+}
+
+function carries(token: CachedAccessToken, scopes: readonly string[]): boolean {
+  const carried = normaliseScopes(token.scopes);
+  return scopes.every((s) => carried.includes(s));
 }
 
 /**

@@ -62,7 +62,8 @@ export interface IdentityProvider {
   /**
    * Redeems a refresh token for an access token with these scopes. Throws AuthError
    * `consent_required` (scopes not granted) or `reauthentication_required` (refresh token
-   * revoked or expired, MFA or another interaction needed), else `token_exchange_failed`.
+   * revoked or expired, MFA or another interaction needed), `idp_throttled` (the provider asked
+   * to wait: Retry-After), else `token_exchange_failed`.
    */
   refreshAccessToken(
     refresh: TokenRefresh,

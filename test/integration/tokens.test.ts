@@ -17,6 +17,7 @@ import { sessionOf, tokenRowOf } from '../support/tokenRows';
 let stack: Stack;
 const browsers = browserPool();
 const JSON_ACCEPT = { accept: 'application/json' };
+const TOKEN_PATH = /\/oauth2\/v2\.0\/token/;
 
 beforeAll(async () => {
   stack = await startStack({
@@ -101,7 +102,7 @@ describe('access tokens for APIs', () => {
     expect(second?.refreshToken).toEqual(expect.any(String));
   });
 
-  it('when the token endpoint throttles a refresh (429, Retry-After), then idp_throttled with the wait, the cache and its lease are left as they were, and the next call refreshes', async () => {
+  it('when the token endpoint throttles a refresh (429, Retry-After) and no token is left, then idp_throttled with the wait, the instance waits it out without asking again, the cache and lease are kept as they were, and after the wait it refreshes', async () => {
     await setAccessTokenSeconds(2);
     const client = browsers.open();
     await signIn(client, stack.appOrigin, {
@@ -111,27 +112,34 @@ describe('access tokens for APIs', () => {
     });
     const table = authTable(stack.azurite.connectionString);
     await untilDueForRefresh(client);
+    await new Promise((resolve) => setTimeout(resolve, 2_100)); // and past its expiry
     await setAccessTokenSeconds(3600);
     const idp = stack.faults!.identityProvider;
+    const tokenRequests = () => idp.requests.filter((r) => TOKEN_PATH.test(r.path)).length;
     idp.inject({
       method: 'POST',
-      path: /\/oauth2\/v2\.0\/token/,
+      path: TOKEN_PATH,
       fault: {
         kind: 'respond',
         status: 429,
-        headers: { 'retry-after': '7', 'content-type': 'application/json' },
+        headers: { 'retry-after': '2', 'content-type': 'application/json' },
         body: JSON.stringify({ error: 'temporarily_unavailable', error_description: 'slow down' }),
       },
       times: 1,
     });
+    const before = tokenRequests();
     const throttled = await profile(client, 2);
     expect(throttled.status).toBe(503);
-    expect(throttled.headers['retry-after']).toBe('7');
+    expect(throttled.headers['retry-after']).toBe('2');
     expect(throttled.json()).toMatchObject({ error: 'idp_throttled' });
+    const again = await profile(client, 2);
+    expect([again.status, again.json<{ error: string }>().error]).toEqual([503, 'idp_throttled']);
+    expect(tokenRequests()).toBe(before + 1);
     const row = await tokenRowOf(table, client, stack.appOrigin);
     expect(row?.contents?.refreshToken).toEqual(expect.any(String));
     expect(row?.raw.leaseId).toBeUndefined();
-    expect((await profile(client, 0)).status).toBe(200);
+    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    expect((await profile(client, 2)).status).toBe(200);
   });
 
   it('when 50 calls on 3 instances find the token expired, then 50 answers and 1 call at the token endpoint', async () => {

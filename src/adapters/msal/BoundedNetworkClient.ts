@@ -39,7 +39,7 @@ export class UpstreamFailure extends MsalAuthError {
   }
 }
 
-/** The wait when a provider throttles without saying how long. */
+/** A 429 without Retry-After: wait as long as msal-node itself would (60 s). */
 const DEFAULT_THROTTLE_SECONDS = 60;
 
 /**

@@ -5,7 +5,7 @@ import {
   type Configuration,
   type NodeAuthOptions,
 } from '@azure/msal-node';
-import { AuthError } from '../../auth/errors';
+import { AuthError, isAuthError } from '../../auth/errors';
 import { forLog } from '../../auth/redact';
 import type {
   AuthorizationRequest,
@@ -55,7 +55,6 @@ interface DiscoveryDocument {
   [key: string]: unknown;
 }
 
-/** A 429 without Retry-After: wait as long as msal-node itself would (60 s). */
 const DROPPED_CONNECTION = new Set(['ECONNRESET', 'ECONNREFUSED', 'EPIPE', 'UND_ERR_SOCKET']);
 /** msal-node error codes that mean the ID token itself failed a check. */
 const ID_TOKEN_ERRORS = new Set(['nonce_mismatch', 'token_parsing_error']);
@@ -115,8 +114,25 @@ export class MsalIdentityProvider implements IdentityProvider {
   async refreshAccessToken(
     refresh: TokenRefresh,
   ): Promise<IssuedTokens & { accessToken: IssuedAccessToken }> {
+    // A refresh the provider throttled waits out its Retry-After here, without asking again.
+    const cause = `refresh\n${refresh.refreshToken}\n${refresh.scopes.join(' ')}`;
+    const waitSeconds = this.holds.remainingSeconds(cause);
+    if (waitSeconds !== undefined) {
+      throw new AuthError(
+        'idp_throttled',
+        `the token endpoint asked this refresh to wait (Retry-After); not asking again for ${waitSeconds} s`,
+        { retryAfterSeconds: waitSeconds, details: `Wait ${waitSeconds} seconds and try again.` },
+      );
+    }
     const { configuration } = await this.ready();
-    return refreshWithMsal(configuration, refresh);
+    try {
+      return await refreshWithMsal(configuration, refresh);
+    } catch (error) {
+      if (isAuthError(error) && error.code === 'idp_throttled' && error.retryAfterSeconds) {
+        this.holds.hold(cause, error.retryAfterSeconds);
+      }
+      throw error;
+    }
   }
 
   async redeemCode(

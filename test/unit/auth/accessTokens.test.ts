@@ -141,6 +141,51 @@ describe('getAccessToken', () => {
     expect(h.idp.refreshes).toHaveLength(2);
   });
 
+  it('when a refresh fails while the cached token has not expired yet, then that token still serves; once it has, the error', async () => {
+    const h = await createHarness();
+    const session = seedSession(h);
+    const first = await getAccessToken(h.ctx, session, USER_READ);
+    h.clock.advance(3600 - 4 * 60); // due for refresh (5-minute margin), 4 minutes left
+    h.idp.failNextRefresh = new AuthError('idp_throttled', 'slow down', { retryAfterSeconds: 30 });
+    await expect(getAccessToken(h.ctx, session, USER_READ)).resolves.toMatchObject({
+      token: first.token,
+    });
+    expect((await contentsOf(h, session)).lease).toBeUndefined();
+    h.clock.advance(4 * 60);
+    h.idp.failNextRefresh = new AuthError('idp_throttled', 'slow down', { retryAfterSeconds: 30 });
+    await expect(getAccessToken(h.ctx, session, USER_READ)).rejects.toMatchObject({
+      code: 'idp_throttled',
+    });
+    // After a claims challenge the API has refused that token: it is never served again.
+    const h2 = await createHarness();
+    const s2 = seedSession(h2);
+    await getAccessToken(h2.ctx, s2, USER_READ);
+    h2.clock.advance(60);
+    h2.idp.failNextRefresh = new AuthError('token_exchange_failed', 'down');
+    await expect(
+      getAccessToken(h2.ctx, s2, { ...USER_READ, claims: '{"access_token":{}}' }),
+    ).rejects.toMatchObject({ code: 'token_exchange_failed' });
+  });
+
+  it('when a request waits on a refresh that fails for a while, then an older refusal kept in the cache is not its outcome', async () => {
+    const h = await createHarness();
+    const session = seedSession(h);
+    const mail = { scopes: ['Mail.Read'] };
+    await expect(getAccessToken(h.ctx, session, mail)).rejects.toMatchObject({
+      code: 'consent_required',
+    });
+    // Consent granted since. A refresh on one instance fails for a while (and leaves the
+    // cache, with that old refusal, as it was); a request on another waited for it.
+    h.clock.advance(60);
+    h.idp.consentedScopes.add('mail.read');
+    h.idp.refreshDelayMs = 50;
+    h.idp.failNextRefresh = new AuthError('token_exchange_failed', 'timeout');
+    const failing = getAccessToken(instance(h), session, mail);
+    const waiting = getAccessToken(instance(h), session, mail);
+    await expect(failing).rejects.toMatchObject({ code: 'token_exchange_failed' });
+    await expect(waiting).resolves.toMatchObject({ scopes: ['Mail.Read'] });
+  });
+
   it('when a lease holder died, then the lease is taken over once it has run out', async () => {
     const h = await createHarness();
     const session = seedSession(h);
