@@ -115,6 +115,19 @@ function spread(values: number[], digits: number, unit: string): string {
   return `${fmt(median(values), digits)}${sep}${unit} (${fmt(Math.min(...values), digits)}–${fmt(Math.max(...values), digits)})`;
 }
 
+/**
+ * A figure's cells, both columns and the ratio (median and range of the repetitions' ratios),
+ * as `| figure | ours | theirs | ratio |`, and what the verdict needs.
+ */
+function compared(reps: Repetition[], row: Omit<Row, 'target'>) {
+  const ours = reps.map((r) => r.project[row.key]);
+  const theirs = reps.map((r) => r.peer[row.key]);
+  const ratios = reps.map((r) => r.project[row.key] / r.peer[row.key]);
+  const ratio = median(ratios);
+  const cells = `| ${row.figure} | ${spread(ours, row.digits, row.unit)} | ${spread(theirs, row.digits, row.unit)} | ${fmt(ratio, 2)}× (${fmt(Math.min(...ratios), 2)}–${fmt(Math.max(...ratios), 2)}) |`;
+  return { ours, ratio, cells };
+}
+
 export interface Verdict {
   figure: string;
   ratio: number;
@@ -163,18 +176,13 @@ export function formatReport(
     '|---|---|---|---|---|---|',
   );
   for (const row of ROWS) {
-    const ours = reps.map((r) => r.project[row.key]);
-    const theirs = reps.map((r) => r.peer[row.key]);
-    const ratios = reps.map((r) => r.project[row.key] / r.peer[row.key]);
-    const ratio = median(ratios);
+    const { ours, ratio, cells } = compared(reps, row);
     const { op, absolute } = row.target;
     let met = op === '≤' ? ratio <= row.target.ratio : ratio >= row.target.ratio;
     if (absolute !== undefined) met &&= median(ours) <= absolute;
     verdicts.push({ figure: row.figure, ratio, met });
     const target = `${op} ${row.target.ratio}×${absolute !== undefined ? ` (${op} ${absolute} ${row.unit})` : ''}`;
-    lines.push(
-      `| ${row.figure} | ${spread(ours, row.digits, row.unit)} | ${spread(theirs, row.digits, row.unit)} | ${fmt(ratio, 2)}× (${fmt(Math.min(...ratios), 2)}–${fmt(Math.max(...ratios), 2)}) | ${target} | ${met ? 'yes' : '**no**'} |`,
-    );
+    lines.push(`${cells} ${target} | ${met ? 'yes' : '**no**'} |`);
   }
   lines.push(
     '',
@@ -183,14 +191,7 @@ export function formatReport(
     '| figure | this project | peer (Auth.js) | ratio |',
     '|---|---|---|---|',
   );
-  for (const row of BESIDE) {
-    const ours = reps.map((r) => r.project[row.key]);
-    const theirs = reps.map((r) => r.peer[row.key]);
-    const ratios = reps.map((r) => r.project[row.key] / r.peer[row.key]);
-    lines.push(
-      `| ${row.figure} | ${spread(ours, row.digits, row.unit)} | ${spread(theirs, row.digits, row.unit)} | ${fmt(median(ratios), 2)}× (${fmt(Math.min(...ratios), 2)}–${fmt(Math.max(...ratios), 2)}) |`,
-    );
-  }
+  for (const row of BESIDE) lines.push(compared(reps, row).cells);
   lines.push(
     '',
     'Where the two cores went, ms of CPU (median of the repetitions): the app, Azurite (this project only), the emulator, and the bench process that plays the browsers and clients:',
