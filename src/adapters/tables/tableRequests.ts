@@ -25,6 +25,12 @@ import { LOOPBACK_HOSTS } from '../../config';
 /** The service version the SDK itself sends. */
 const API_VERSION = '2019-02-02';
 const CRLF = '\r\n';
+/** An insert's headers, alone or as a transaction's step; the row's answer is not needed. */
+const INSERT_HEADERS = {
+  'Content-Type': 'application/json;odata=nometadata',
+  Accept: 'application/json;odata=minimalmetadata',
+  Prefer: 'return-no-content',
+};
 /** A sub-response's first line, e.g. `HTTP/1.1 412 Precondition Failed`. */
 const STATUS_LINE = /^HTTP\/1\.1 (\d{3})/m;
 
@@ -81,11 +87,7 @@ export class TableRequests {
     const response = await this.send(
       'POST',
       this.tableUrl(),
-      {
-        'Content-Type': 'application/json;odata=nometadata',
-        Accept: 'application/json;odata=minimalmetadata',
-        Prefer: 'return-no-content',
-      },
+      INSERT_HEADERS,
       JSON.stringify(wireEntity(entity)),
       options,
     );
@@ -98,25 +100,25 @@ export class TableRequests {
     const changeset = `changeset_${randomUUID()}`;
     const parts = steps.map((step) => {
       const { partitionKey, rowKey } = step.entity;
-      const [method, url, headers] =
+      const [method, url, headers]: [string, string, Record<string, string>] =
         step.kind === 'merge'
           ? [
               'PATCH',
               this.entityUrl(partitionKey, rowKey, ''),
-              `Content-Type: application/json${CRLF}Accept: application/json${CRLF}If-Match: ${step.etag}`,
+              {
+                'Content-Type': 'application/json',
+                Accept: 'application/json',
+                'If-Match': step.etag,
+              },
             ]
-          : [
-              'POST',
-              this.tableUrl(''),
-              `Content-Type: application/json;odata=nometadata${CRLF}Accept: application/json;odata=minimalmetadata${CRLF}Prefer: return-no-content`,
-            ];
+          : ['POST', this.tableUrl(''), INSERT_HEADERS];
       return [
         `--${changeset}`,
         'Content-Type: application/http',
         'Content-Transfer-Encoding: binary',
         '',
         `${method} ${url} HTTP/1.1`,
-        headers,
+        ...Object.entries(headers).map(([name, value]) => `${name}: ${value}`),
         'DataServiceVersion: 3.0',
         '',
         JSON.stringify(wireEntity(step.entity)),
