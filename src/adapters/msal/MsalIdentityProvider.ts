@@ -25,7 +25,7 @@ import {
 } from './BoundedNetworkClient';
 import { describeUpstreamError } from './describeUpstreamError';
 import { RetryAfterHolds } from './RetryAfterHolds';
-import { issuedTokensOf, refreshWithMsal } from './msalTokens';
+import { issuedTokensOf, refreshThrottled, refreshWithMsal } from './msalTokens';
 
 export type MsalCredential = Pick<
   NodeAuthOptions,
@@ -118,10 +118,9 @@ export class MsalIdentityProvider implements IdentityProvider {
     const cause = `refresh\n${refresh.refreshToken}\n${refresh.scopes.join(' ')}`;
     const waitSeconds = this.holds.remainingSeconds(cause);
     if (waitSeconds !== undefined) {
-      throw new AuthError(
-        'idp_throttled',
+      throw refreshThrottled(
+        waitSeconds,
         `the token endpoint asked this refresh to wait (Retry-After); not asking again for ${waitSeconds} s`,
-        { retryAfterSeconds: waitSeconds, details: `Wait ${waitSeconds} seconds and try again.` },
       );
     }
     const { configuration } = await this.ready();
