@@ -1,6 +1,6 @@
 import { TableAuthStore } from '../../src/adapters/tables/TableAuthStore';
 import { FLOW_RETENTION_SECONDS } from '../../src/auth/cookies';
-import { refreshAtMs } from '../../src/auth/tokenCache';
+import { refreshAtMs, type CachedAccessToken } from '../../src/auth/tokenCache';
 import type { BrowserClient, ClientResponse } from '../support/browserClient';
 import { browserPool, signIn, signedInWithGraphConsent, USERS } from '../support/signInSteps';
 import { emulatorControl } from '../support/emulatorControl';
@@ -46,11 +46,29 @@ function profile(client: BrowserClient, instance = 0, json = true): Promise<Clie
   return client.request(`${origin}/api/profile`, { headers: json ? JSON_ACCEPT : {} });
 }
 
-/** Until every access token cached for this browser's session is due for refresh (by the app's rule). */
-async function untilDueForRefresh(client: BrowserClient): Promise<void> {
+/** Until every access token cached for this browser's session has reached `timeOf` (its refresh point by default). */
+async function untilTokens(
+  client: BrowserClient,
+  timeOf: (token: CachedAccessToken) => number = refreshAtMs,
+): Promise<void> {
   const row = await tokenRowOf(authTable(stack.azurite.connectionString), client, stack.appOrigin);
-  const dueAtMs = Math.max(0, ...(row?.contents?.accessTokens ?? []).map(refreshAtMs));
-  await new Promise((resolve) => setTimeout(resolve, Math.max(0, dueAtMs - Date.now())));
+  const atMs = Math.max(0, ...(row?.contents?.accessTokens ?? []).map(timeOf));
+  await new Promise((resolve) => setTimeout(resolve, Math.max(0, atMs - Date.now())));
+}
+const untilDueForRefresh = (client: BrowserClient) => untilTokens(client);
+
+/** Signs Adele in asking for User.Read with a 2-second access token; tokens after it live an hour. */
+async function signedInWithShortToken(): Promise<BrowserClient> {
+  await setAccessTokenSeconds(2);
+  const client = browsers.open();
+  await signIn(client, stack.appOrigin, {
+    returnTo: '/api/demo',
+    user: USERS.adele,
+    scope: 'User.Read',
+  });
+  // A refreshed token must outlive its Graph call.
+  await setAccessTokenSeconds(3600);
+  return client;
 }
 
 describe('access tokens for APIs', () => {
@@ -74,19 +92,11 @@ describe('access tokens for APIs', () => {
   });
 
   it('when the token expires, then one refresh gives a new token (and a rotated refresh token is stored)', async () => {
-    await setAccessTokenSeconds(2);
-    const client = browsers.open();
-    // The access token from sign-in lives 2 s.
-    await signIn(client, stack.appOrigin, {
-      returnTo: '/api/demo',
-      user: USERS.adele,
-      scope: 'User.Read',
-    });
+    const client = await signedInWithShortToken();
     const table = authTable(stack.azurite.connectionString);
     const first = (await tokenRowOf(table, client, stack.appOrigin))?.contents;
     expect(first?.accessTokens).toHaveLength(1);
     await untilDueForRefresh(client);
-    await setAccessTokenSeconds(3600); // the refreshed token must outlive its Graph call
     const before = await refreshCount();
     const storage = stack.faults!.storage;
     storage.clear();
@@ -103,17 +113,9 @@ describe('access tokens for APIs', () => {
   });
 
   it('when the token endpoint throttles a refresh (429, Retry-After) and no token is left, then idp_throttled with the wait, the instance waits it out without asking again, the cache and lease are kept as they were, and after the wait it refreshes', async () => {
-    await setAccessTokenSeconds(2);
-    const client = browsers.open();
-    await signIn(client, stack.appOrigin, {
-      returnTo: '/api/demo',
-      user: USERS.adele,
-      scope: 'User.Read',
-    });
+    const client = await signedInWithShortToken();
     const table = authTable(stack.azurite.connectionString);
-    await untilDueForRefresh(client);
-    await new Promise((resolve) => setTimeout(resolve, 2_100)); // and past its expiry
-    await setAccessTokenSeconds(3600);
+    await untilTokens(client, (token) => token.expiresAtMs); // past its expiry: none left to serve
     const idp = stack.faults!.identityProvider;
     const tokenRequests = () => idp.requests.filter((r) => TOKEN_PATH.test(r.path)).length;
     idp.inject({
@@ -138,7 +140,9 @@ describe('access tokens for APIs', () => {
     const row = await tokenRowOf(table, client, stack.appOrigin);
     expect(row?.contents?.refreshToken).toEqual(expect.any(String));
     expect(row?.raw.leaseId).toBeUndefined();
-    await new Promise((resolve) => setTimeout(resolve, 2_100));
+    // Once the wait the provider asked for is over, the instance asks again.
+    const waitMs = Number(throttled.headers['retry-after']) * 1000;
+    await new Promise((resolve) => setTimeout(resolve, waitMs));
     expect((await profile(client, 2)).status).toBe(200);
   });
 
