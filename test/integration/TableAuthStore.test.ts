@@ -1,5 +1,6 @@
 import { TableAuthStore, SHARDS } from '../../src/adapters/tables/TableAuthStore';
 import { describeAuthStoreContract } from '../contract/authStoreContract';
+import type { UserClaims } from '../../src/ports/AuthStore';
 import { isolatedTableClient, startTestAzurite } from '../support/azurite';
 import { startFaultProxy } from '../support/faultProxy';
 
@@ -19,6 +20,20 @@ const newFlow = (store: TableAuthStore, id: string, createdAt = new Date()) => (
   cookieHash: 'h',
   createdAt,
   expiresAt: new Date(createdAt.getTime() + 600_000),
+});
+
+/** A session of a minute in `flow`'s partition (a session lives beside the flow that makes it). */
+const newSession = (
+  flow: ReturnType<typeof newFlow>,
+  id: string,
+  now = new Date(),
+  user: UserClaims = { oid: 'o', tid: 't', roles: [], groups: [] },
+) => ({
+  key: { partition: flow.key.partition, id },
+  user,
+  createdAt: now,
+  idleExpiresAt: new Date(now.getTime() + 60_000),
+  absoluteExpiresAt: new Date(now.getTime() + 60_000),
 });
 
 beforeAll(async () => {
@@ -92,13 +107,7 @@ describe('TableAuthStore when storage misbehaves', () => {
     await store.createFlow(flow);
     const stored = (await store.readFlow(flow.key))!;
     const now = new Date();
-    const session = {
-      key: { partition: flow.key.partition, id: 'the-session-id' },
-      user: { oid: 'o', tid: 't', roles: [], groups: [] },
-      createdAt: now,
-      idleExpiresAt: new Date(now.getTime() + 60_000),
-      absoluteExpiresAt: new Date(now.getTime() + 60_000),
-    };
+    const session = newSession(flow, 'the-session-id', now);
     expect(await store.consumeFlow(stored, now, session)).toBe('consumed');
     expect((await store.readFlow(flow.key))?.flow).toMatchObject({
       consumedAt: now,
@@ -111,13 +120,13 @@ describe('TableAuthStore when storage misbehaves', () => {
     const flow = newFlow(store, 'DDDDDDDDDDDDDDDDDDDDDD');
     await store.createFlow(flow);
     const stored = (await store.readFlow(flow.key))!;
-    const session = {
-      key: { partition: flow.key.partition, id: 'session-id' },
-      user: { oid: 'o', tid: 't', roles: [], groups: [], name: 'N'.repeat(40_000) },
-      createdAt: new Date(),
-      idleExpiresAt: new Date(Date.now() + 60_000),
-      absoluteExpiresAt: new Date(Date.now() + 60_000),
-    };
+    const session = newSession(flow, 'session-id', new Date(), {
+      oid: 'o',
+      tid: 't',
+      roles: [],
+      groups: [],
+      name: 'N'.repeat(40_000),
+    });
     await expect(store.consumeFlow(stored, new Date(), session)).rejects.toMatchObject({
       code: 'claims_too_large',
     });
@@ -148,21 +157,20 @@ describe('TableAuthStore when storage misbehaves', () => {
 });
 
 describe('TableAuthStore with many requests of one session at once', () => {
-  it('when fifty read one session at once, then they share reads, and callers after a sign-out see it', async () => {
+  /** A store whose every storage request goes through a fault proxy, which records it. */
+  async function storeThroughProxy() {
     const proxy = await startFaultProxy({ target: `http://127.0.0.1:${azurite.port}` });
+    const through = azurite.tableConnectionString.replace(`:${azurite.port}/`, `:${proxy.port}/`);
+    return { proxy, store: new TableAuthStore(isolatedTableClient(through), retention) };
+  }
+
+  it('when fifty read one session at once, then they share reads, and callers after a sign-out see it', async () => {
+    const { proxy, store } = await storeThroughProxy();
     try {
-      const through = azurite.tableConnectionString.replace(`:${azurite.port}/`, `:${proxy.port}/`);
-      const store = new TableAuthStore(isolatedTableClient(through), retention);
       const flow = newFlow(store, 'GGGGGGGGGGGGGGGGGGGGGG');
       await store.createFlow(flow);
       const now = new Date();
-      const session = {
-        key: { partition: flow.key.partition, id: 'shared-session' },
-        user: { oid: 'o', tid: 't', roles: [], groups: [] },
-        createdAt: now,
-        idleExpiresAt: new Date(now.getTime() + 60_000),
-        absoluteExpiresAt: new Date(now.getTime() + 60_000),
-      };
+      const session = newSession(flow, 'shared-session', now);
       await store.consumeFlow((await store.readFlow(flow.key))!, now, session);
       proxy.requests.length = 0;
 
@@ -190,10 +198,8 @@ describe('TableAuthStore with many requests of one session at once', () => {
   });
 
   it('when fifty extend one session at once, then one write serves them', async () => {
-    const proxy = await startFaultProxy({ target: `http://127.0.0.1:${azurite.port}` });
+    const { proxy, store } = await storeThroughProxy();
     try {
-      const through = azurite.tableConnectionString.replace(`:${azurite.port}/`, `:${proxy.port}/`);
-      const store = new TableAuthStore(isolatedTableClient(through), retention);
       const key = { partition: store.partitionFor(new Date()), id: 'extended' };
       await store.createFlow(newFlow(store, 'HHHHHHHHHHHHHHHHHHHHHH'));
       proxy.requests.length = 0;
