@@ -265,21 +265,15 @@ export class TableAuthStore implements AuthStore {
     }
   }
 
-  private async read<T extends object>(
+  /** undefined for a missing row (or table): pointRead answers a 404 so, it never throws one. */
+  private read<T extends object>(
     operation: string,
     partition: string,
     rowKey: string,
   ): Promise<TableEntityResult<T> | undefined> {
-    try {
-      return await this.operations.run(
-        operation,
-        (o) => this.requests.pointRead<T>(partition, rowKey, o),
-        { read: true },
-      );
-    } catch (error) {
-      if (statusOf(error) === 404) return undefined;
-      throw error;
-    }
+    return this.operations.run(operation, (o) => this.requests.pointRead<T>(partition, rowKey, o), {
+      read: true,
+    });
   }
 }
 
