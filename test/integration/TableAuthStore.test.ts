@@ -187,7 +187,12 @@ describe('TableAuthStore with many requests of one session at once', () => {
       // callers that come after the sign-out must not be given that answer.
       proxy.inject({ method: 'GET', fault: { kind: 'delayAnswer', ms: 400 }, times: 1 });
       const inFlight = store.readSession(session.key);
-      await new Promise((resolve) => setTimeout(resolve, 150));
+      // Storage has answered that read (the live session) before the sign-out is sent.
+      for (const started = Date.now(); ;) {
+        if (proxy.requests.some((r) => r.fault === 'delayAnswer' && r.upstreamAnswered)) break;
+        if (Date.now() - started > 2_000) throw new Error('storage did not answer the read');
+        await new Promise((resolve) => setImmediate(resolve));
+      }
       await store.deleteSession(session.key);
       const afterSignOut = Array.from({ length: 10 }, () => store.readSession(session.key));
       expect(await inFlight).toBeDefined();

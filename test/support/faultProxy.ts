@@ -41,6 +41,8 @@ export interface ProxiedRequest {
   path: string;
   /** The fault applied, if any. */
   fault?: Fault['kind'];
+  /** Set once the upstream has answered (whether or not the answer was relayed yet). */
+  upstreamAnswered?: boolean;
 }
 
 export interface FaultProxy {
@@ -118,22 +120,23 @@ export async function startFaultProxy(options: FaultProxyOptions = {}): Promise<
         res.end(fault.body ?? '');
         return;
       case 'delay':
-        setTimeout(() => forward(req, res), fault.ms);
+        setTimeout(() => forward(req, res, seen), fault.ms);
         return;
       case 'loseResponse':
-        forward(req, res, { lose: true });
+        forward(req, res, seen, { lose: true });
         return;
       case 'delayAnswer':
-        forward(req, res, { holdMs: fault.ms });
+        forward(req, res, seen, { holdMs: fault.ms });
         return;
       default:
-        forward(req, res);
+        forward(req, res, seen);
     }
   };
 
   const forward = (
     req: IncomingMessage,
     res: ServerResponse,
+    seen: ProxiedRequest,
     answerFault: { lose?: boolean; holdMs?: number } = {},
   ) => {
     if (req.socket.destroyed) return;
@@ -152,6 +155,7 @@ export async function startFaultProxy(options: FaultProxyOptions = {}): Promise<
           : {}),
       },
       (answer) => {
+        seen.upstreamAnswered = true;
         if (answerFault.lose) {
           // The upstream has acted: swallow its answer, then drop the client's connection.
           answer.resume();
