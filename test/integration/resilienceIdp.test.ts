@@ -5,6 +5,7 @@ import path from 'node:path';
 import bundledUsers from '../../dev/emulator/users.json';
 import type { TestUser } from '../../dev/emulator/emulator';
 import type { BrowserClient } from '../support/browserClient';
+import { TOKEN_ENDPOINT, tokenEndpointThrottledOnce } from '../support/faultProxy';
 import { browserPool, me, openLogin, pickUser, signIn, USERS } from '../support/signInSteps';
 import { startStack, type Stack } from '../support/stack';
 
@@ -18,7 +19,6 @@ const IDP_TIMEOUT_MS = 2500;
 const SLACK_MS = 5000;
 const MANY_GROUPS = 'many.groups@contoso.dev';
 const HUGE_NAME = 'huge.name@contoso.dev';
-const TOKEN = /\/oauth2\/v2\.0\/token/;
 const KEYS = /\/discovery\/v2\.0\/keys/;
 
 let stack: Stack;
@@ -145,17 +145,7 @@ it('when a key appears right after the app fetched the key set (rotation), then 
 it('when the token endpoint answers 429 with Retry-After for one user, then that user gets idp_throttled with Retry-After, and another user signs in at once', async () => {
   const first = await atCallback(USERS.adele);
   const second = await atCallback(USERS.megan, '?returnTo=/second');
-  idp().inject({
-    method: 'POST',
-    path: TOKEN,
-    fault: {
-      kind: 'respond',
-      status: 429,
-      headers: { 'retry-after': '30', 'content-type': 'application/json' },
-      body: JSON.stringify({ error: 'temporarily_unavailable', error_description: 'slow down' }),
-    },
-    times: 1,
-  });
+  idp().inject(tokenEndpointThrottledOnce(30));
 
   const throttled = await first.client.request(first.callbackUrl, json);
   expect(throttled.status).toBe(503);
@@ -167,7 +157,7 @@ it('when the token endpoint answers 429 with Retry-After for one user, then that
   const other = await second.client.request(second.callbackUrl, json);
   expect(other.status).toBe(302);
   expect(other.location).toBe(`${stack.appOrigin}/second`);
-  const tokenCalls = () => idp().requests.filter((r) => TOKEN.test(r.path)).length;
+  const tokenCalls = () => idp().requests.filter((r) => TOKEN_ENDPOINT.test(r.path)).length;
   expect(tokenCalls()).toBe(2);
 
   // The throttled sign-in itself is held for its Retry-After: a reload does not ask again.
@@ -183,7 +173,7 @@ it('when the token endpoint answers 500 for one user, then token_exchange_failed
   const second = await atCallback(USERS.alex);
   idp().inject({
     method: 'POST',
-    path: TOKEN,
+    path: TOKEN_ENDPOINT,
     fault: {
       kind: 'respond',
       status: 500,
@@ -202,7 +192,7 @@ it('when the token endpoint answers 200 with garbage, then token_exchange_failed
   const { client, callbackUrl } = await atCallback();
   idp().inject({
     method: 'POST',
-    path: TOKEN,
+    path: TOKEN_ENDPOINT,
     fault: { kind: 'respond', status: 200, headers: { 'content-type': 'text/html' }, body: '<p>' },
     times: 1,
   });
@@ -213,7 +203,7 @@ it('when the token endpoint answers 200 with garbage, then token_exchange_failed
 
 it('when the token endpoint never answers, then token_exchange_failed within AUTH_IDP_TIMEOUT_MS, and sign-in works once it answers', async () => {
   const { client, callbackUrl } = await atCallback();
-  idp().inject({ method: 'POST', path: TOKEN, fault: { kind: 'blackhole' } });
+  idp().inject({ method: 'POST', path: TOKEN_ENDPOINT, fault: { kind: 'blackhole' } });
   const callback = await timed(() => client.request(callbackUrl, json));
   expect(callback.value.status).toBe(502);
   expect(callback.value.json()).toMatchObject({ error: 'token_exchange_failed' });

@@ -6,6 +6,7 @@ import { browserPool, signIn, signedInWithGraphConsent, USERS } from '../support
 import { emulatorControl } from '../support/emulatorControl';
 import { startStack, type Stack } from '../support/stack';
 import { authTable } from '../support/authTable';
+import { TOKEN_ENDPOINT, tokenEndpointThrottledOnce } from '../support/faultProxy';
 import { sessionOf, tokenRowOf } from '../support/tokenRows';
 
 /**
@@ -17,7 +18,6 @@ import { sessionOf, tokenRowOf } from '../support/tokenRows';
 let stack: Stack;
 const browsers = browserPool();
 const JSON_ACCEPT = { accept: 'application/json' };
-const TOKEN_PATH = /\/oauth2\/v2\.0\/token/;
 
 beforeAll(async () => {
   stack = await startStack({
@@ -117,18 +117,8 @@ describe('access tokens for APIs', () => {
     const table = authTable(stack.azurite.connectionString);
     await untilTokens(client, (token) => token.expiresAtMs); // past its expiry: none left to serve
     const idp = stack.faults!.identityProvider;
-    const tokenRequests = () => idp.requests.filter((r) => TOKEN_PATH.test(r.path)).length;
-    idp.inject({
-      method: 'POST',
-      path: TOKEN_PATH,
-      fault: {
-        kind: 'respond',
-        status: 429,
-        headers: { 'retry-after': '2', 'content-type': 'application/json' },
-        body: JSON.stringify({ error: 'temporarily_unavailable', error_description: 'slow down' }),
-      },
-      times: 1,
-    });
+    const tokenRequests = () => idp.requests.filter((r) => TOKEN_ENDPOINT.test(r.path)).length;
+    idp.inject(tokenEndpointThrottledOnce(2));
     const before = tokenRequests();
     const throttled = await profile(client, 2);
     expect(throttled.status).toBe(503);

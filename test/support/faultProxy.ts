@@ -69,6 +69,24 @@ export interface FaultProxyOptions {
   ca?: Buffer;
 }
 
+/** Entra's token endpoint, as a rule's path matches it. */
+export const TOKEN_ENDPOINT = /\/oauth2\/v2\.0\/token/;
+
+/** The token endpoint throttling the next request: 429 with this Retry-After, in Entra's shape. */
+export function tokenEndpointThrottledOnce(retryAfterSeconds: number): FaultRule {
+  return {
+    method: 'POST',
+    path: TOKEN_ENDPOINT,
+    fault: {
+      kind: 'respond',
+      status: 429,
+      headers: { 'retry-after': String(retryAfterSeconds), 'content-type': 'application/json' },
+      body: JSON.stringify({ error: 'temporarily_unavailable', error_description: 'slow down' }),
+    },
+    times: 1,
+  };
+}
+
 const HOP_BY_HOP = new Set([
   'connection',
   'keep-alive',
