@@ -78,6 +78,20 @@ describe('TableRequests against Azurite, beside the SDK', () => {
     expect(await requests.pointRead('p', 's.3', options())).toBeUndefined();
   });
 
+  it('when a value holds U+2028 or U+2029, then a transaction still lands it and it reads back unchanged', async () => {
+    // A display name pasted with a line separator: Azurite's batch parser split the step on it
+    // and failed the whole sign-in with 400 while the same JSON was a valid insert.
+    const { requests } = await tableWithRequests();
+    const claims = JSON.stringify({ name: 'Adele\u2028Vance\u2029' });
+    await requests.transaction(
+      [{ kind: 'insert', entity: { partitionKey: 'p', rowKey: 's.1', claims } }],
+      options(),
+    );
+    await requests.insert({ partitionKey: 'p', rowKey: 's.2', claims }, options());
+    for (const rowKey of ['s.1', 's.2'])
+      expect(await requests.pointRead('p', rowKey, options())).toMatchObject({ claims });
+  });
+
   it('when the table is missing or the row exists, then the errors carry the status and code the SDK gives', async () => {
     const client = isolatedTableClient(azurite.tableConnectionString);
     const requests = new TableRequests(client);
