@@ -4,6 +4,8 @@ import { describe, isAbort, serviceCodeOf, statusOf } from './tableErrors';
 
 /** Statuses the caller decides about (missing, exists, changed); all else is an outage. */
 const PASSED_THROUGH = new Set([404, 409, 412]);
+/** A 409 about the table, not the row: storage is unusable until the deletion ends (~40 s). */
+const TABLE_BEING_DELETED = 'TableBeingDeleted';
 
 /**
  * Whether the table exists is a fact about the client's table, not about one store: the flow,
@@ -19,7 +21,8 @@ export type OperationOptions = { abortSignal: AbortSignal };
  * Table operations within a time budget each (AUTH_STORAGE_TIMEOUT_MS, the SDK's own retries
  * included: they multiply a hung call's time otherwise), creating the table on first use and
  * again if it vanished (deleted, or a fresh storage account). Unreachable or slow storage
- * becomes storage_unavailable; 404, 409 and 412 stay for the caller.
+ * becomes storage_unavailable; 404, 409 and 412 stay for the caller (but a table being deleted
+ * is an outage).
  */
 export class BoundedTableOperations {
   constructor(
@@ -49,7 +52,13 @@ export class BoundedTableOperations {
       }
     } catch (error) {
       const status = statusOf(error);
-      if (!isAbort(error) && status !== undefined && PASSED_THROUGH.has(status)) throw error;
+      if (
+        !isAbort(error) &&
+        status !== undefined &&
+        PASSED_THROUGH.has(status) &&
+        serviceCodeOf(error) !== TABLE_BEING_DELETED
+      )
+        throw error;
       const why = isAbort(error)
         ? `did not finish within ${this.budgetMs} ms (AUTH_STORAGE_TIMEOUT_MS)`
         : `failed: ${describe(error)}`;

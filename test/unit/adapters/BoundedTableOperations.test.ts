@@ -1,3 +1,4 @@
+import { RestError } from '@azure/core-rest-pipeline';
 import type { TableClient } from '@azure/data-tables';
 import { BoundedTableOperations } from '../../../src/adapters/tables/BoundedTableOperations';
 
@@ -49,5 +50,27 @@ describe('BoundedTableOperations', () => {
       return 'again';
     });
     expect([answer, calls, client.created]).toEqual(['again', 2, 2]);
+  });
+  it('when the table is being deleted, then a write is storage_unavailable that says so, not a 409 its caller reads as "the row exists"', async () => {
+    const beingDeleted = () =>
+      new RestError('The specified table is being deleted.', {
+        statusCode: 409,
+        code: 'TableBeingDeleted',
+      });
+    const client = countingClient();
+    client.createTable = async () => {
+      client.created++;
+      throw beingDeleted();
+    };
+    const operations = new BoundedTableOperations(client as unknown as TableClient, 1_000);
+    const failed = await write(operations).catch((e: unknown) => e as Error);
+    expect(failed).toMatchObject({ code: 'storage_unavailable' });
+    expect((failed as Error).message).toMatch(/409 .*table is being deleted/);
+    const read = operations.run('read', () => Promise.reject(beingDeleted()), { read: true });
+    await expect(read).rejects.toMatchObject({ code: 'storage_unavailable' });
+    // An insert's own "already exists" still reaches the caller as the 409 it is.
+    const exists = new RestError('exists', { statusCode: 409, code: 'EntityAlreadyExists' });
+    const insert = operations.run('read', () => Promise.reject(exists), { read: true });
+    await expect(insert).rejects.toBe(exists);
   });
 });
