@@ -48,6 +48,8 @@ export interface SessionTokens {
 export const REFRESH_LEASE_SECONDS = 20;
 /** How often a request waiting on another instance's refresh reads the row again. */
 const LEASE_POLL_MS = 50;
+/** After the provider failed a refresh (down, timing out), a token still valid serves this long. */
+export const OUTAGE_PAUSE_SECONDS = 30;
 
 export async function getAccessToken(
   ctx: AuthContext,
@@ -117,6 +119,8 @@ async function refreshOnce(
     if (!contents.refreshToken) {
       throw reauthentication('the refresh token was refused earlier', asked, claims);
     }
+    const paused = pausedAnswer(contents, scopes, claims, nowMs);
+    if (paused) return paused;
     if (stored.lease && stored.lease.until.getTime() > nowMs) {
       if (nowMs > deadlineMs) {
         throw new AuthError(
@@ -176,9 +180,14 @@ async function refreshUnderLease(
       await release({ ...contents, lastFailure: { code, scopes, atMs } });
       throw failureOf(code, (error as Error).message, asked, claims, error);
     }
-    // An outage, a timeout or a throttle: the cache stays as it was, and a later request tries
-    // again. Meanwhile a token that has not expired yet still serves.
-    await release(contents).catch((releaseError: unknown) => {
+    // An outage, a timeout or a throttle: the tokens stay as they were, and the refresh pauses
+    // (for the provider's Retry-After, or a short while) on every instance. Meanwhile a token
+    // that has not expired yet still serves.
+    const throttled = code === 'idp_throttled';
+    const pauseSeconds =
+      (throttled && (error as AuthError).retryAfterSeconds) || OUTAGE_PAUSE_SECONDS;
+    const refreshPause = { untilMs: atMs + pauseSeconds * 1000, throttled };
+    await release({ ...contents, refreshPause }).catch((releaseError: unknown) => {
       ctx.log.warn(
         `tokens: lease not released after a failed refresh: ${forLog(String(releaseError))}`,
       );
@@ -199,6 +208,30 @@ async function refreshUnderLease(
     scopes: issued.accessToken.scopes,
     expiresAt: issued.accessToken.expiresAt,
   };
+}
+
+/**
+ * While the refresh is paused: the token that has not expired yet, or for a throttle without
+ * one, idp_throttled with the seconds left; undefined when a refresh may go ahead. A claims
+ * challenge does not take the old token, which the API has refused.
+ */
+function pausedAnswer(
+  contents: TokenCacheContents,
+  scopes: string[],
+  claims: string | undefined,
+  nowMs: number,
+): AccessToken | undefined {
+  const pause = contents.refreshPause;
+  if (!pause || pause.untilMs <= nowMs) return undefined;
+  const unexpired = claims ? undefined : findUnexpired(contents, scopes, nowMs);
+  if (unexpired) return toAccessToken(unexpired);
+  if (!pause.throttled) return undefined;
+  const retryAfterSeconds = Math.ceil((pause.untilMs - nowMs) / 1000);
+  throw new AuthError(
+    'idp_throttled',
+    `the token endpoint asked this session's refresh to wait (Retry-After); not asking again for ${retryAfterSeconds} s`,
+    { retryAfterSeconds, details: `Wait ${retryAfterSeconds} seconds and try again.` },
+  );
 }
 
 function openOrFail(

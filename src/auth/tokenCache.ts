@@ -5,8 +5,9 @@ import { open, seal } from './tokenCacheCrypto';
 
 /**
  * What a session's token cache holds, in clear only inside this process: the refresh token, the
- * access tokens by scope with their expiries, and the last refusal (so that requests waiting on a
- * refresh that failed fail the same way, without calling the token endpoint again). Nothing else:
+ * access tokens by scope with their expiries, the last refusal (so that requests waiting on a
+ * refresh that failed fail the same way, without calling the token endpoint again) and a pause
+ * after a throttled or failed refresh. Nothing else:
  * no ID token, no claims, no account records.
  */
 
@@ -25,6 +26,12 @@ export interface TokenCacheContents {
   refreshToken?: string;
   accessTokens: CachedAccessToken[];
   lastFailure?: { code: TokenFailureCode; scopes: string[]; atMs: number };
+  /**
+   * After a refresh the provider throttled (its Retry-After) or failed to answer (a short
+   * while): until then a token not yet expired serves without trying again, on every instance;
+   * with none left, a throttle is answered with the seconds still to wait.
+   */
+  refreshPause?: { untilMs: number; throttled: boolean };
 }
 
 /** At most this many access tokens (one per API and scope set) are kept per session. */

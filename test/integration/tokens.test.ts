@@ -7,7 +7,7 @@ import { emulatorControl } from '../support/emulatorControl';
 import { startStack, type Stack } from '../support/stack';
 import { authTable } from '../support/authTable';
 import { TOKEN_ENDPOINT, tokenEndpointThrottledOnce } from '../support/faultProxy';
-import { sessionOf, tokenRowOf } from '../support/tokenRows';
+import { rewriteTokenCache, sessionOf, tokenRowOf } from '../support/tokenRows';
 
 /**
  * Access tokens as the signed-in user, through the real parts: three instances of the served
@@ -134,6 +134,37 @@ describe('access tokens for APIs', () => {
     const waitMs = Number(throttled.headers['retry-after']) * 1000;
     await new Promise((resolve) => setTimeout(resolve, waitMs));
     expect((await profile(client, 2)).status).toBe(200);
+  });
+
+  it('when the token endpoint throttles the refresh of a token still valid, then every instance serves that token for the wait with reads only, and none asks the token endpoint again', async () => {
+    const client = await signInWithProfileScope(USERS.adele);
+    const table = authTable(stack.azurite.connectionString);
+    // Due for refresh (inside the 5-minute margin) but valid for another minute.
+    const expiresAtMs = Date.now() + 60_000;
+    await rewriteTokenCache(table, client, stack.appOrigin, (contents) => ({
+      ...contents,
+      accessTokens: contents.accessTokens.map((t) => ({
+        ...t,
+        issuedAtMs: expiresAtMs - 3_600_000,
+        expiresAtMs,
+      })),
+    }));
+    const idp = stack.faults!.identityProvider;
+    const tokenRequests = () => idp.requests.filter((r) => TOKEN_ENDPOINT.test(r.path)).length;
+    idp.inject(tokenEndpointThrottledOnce(30));
+    const before = tokenRequests();
+    expect((await profile(client, 0)).status).toBe(200);
+    expect(tokenRequests()).toBe(before + 1);
+    const row = await tokenRowOf(table, client, stack.appOrigin);
+    expect(row?.contents?.refreshPause).toMatchObject({ throttled: true });
+    expect(row?.raw.leaseId).toBeUndefined();
+
+    const storage = stack.faults!.storage;
+    storage.clear();
+    const during = await Promise.all([0, 1, 2, 0, 1, 2].map((i) => profile(client, i)));
+    expect(during.map((r) => r.status)).toEqual(Array(6).fill(200));
+    expect(tokenRequests()).toBe(before + 1);
+    expect(new Set(storage.requests.map((r) => r.method))).toEqual(new Set(['GET']));
   });
 
   it('when 50 calls on 3 instances find the token expired, then 50 answers and 1 call at the token endpoint', async () => {

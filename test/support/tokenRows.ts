@@ -2,7 +2,7 @@ import { TableClient, type TableEntityResult } from '@azure/data-tables';
 import { TOKEN_CACHE_PREFIX } from '../../src/adapters/tables/TableTokenCacheStore';
 import { readSessionCookie, SESSION_COOKIE_NAME } from '../../src/auth/cookies';
 import { sessionKeyOf } from '../../src/auth/sessions';
-import { openTokenCache, type TokenCacheContents } from '../../src/auth/tokenCache';
+import { openTokenCache, sealTokenCache, type TokenCacheContents } from '../../src/auth/tokenCache';
 import type { BrowserClient } from './browserClient';
 
 /** The raw table and, for a test that holds the browser, its session's token cache in clear. */
@@ -44,4 +44,24 @@ export async function tokenRowOf(
     if ((error as { statusCode?: number }).statusCode === 404) return undefined;
     throw error;
   }
+}
+
+/** Writes the session's token cache as `change` makes it, sealed as the app seals it. */
+export async function rewriteTokenCache(
+  table: TableClient,
+  client: BrowserClient,
+  appOrigin: string,
+  change: (contents: TokenCacheContents) => TokenCacheContents,
+): Promise<void> {
+  const { key, secret } = await sessionOf(client, appOrigin);
+  const row = await tokenRowOf(table, client, appOrigin);
+  if (!row?.contents) throw new Error('the session has no token cache to rewrite');
+  await table.updateEntity(
+    {
+      partitionKey: key.partition,
+      rowKey: TOKEN_CACHE_PREFIX + key.id,
+      sealed: sealTokenCache(change(row.contents), secret, key),
+    },
+    'Merge',
+  );
 }

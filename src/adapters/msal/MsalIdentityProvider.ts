@@ -5,7 +5,7 @@ import {
   type Configuration,
   type NodeAuthOptions,
 } from '@azure/msal-node';
-import { AuthError, isAuthError } from '../../auth/errors';
+import { AuthError } from '../../auth/errors';
 import { forLog } from '../../auth/redact';
 import type {
   AuthorizationRequest,
@@ -25,7 +25,7 @@ import {
 } from './BoundedNetworkClient';
 import { describeUpstreamError } from './describeUpstreamError';
 import { RetryAfterHolds } from './RetryAfterHolds';
-import { issuedTokensOf, refreshThrottled, refreshWithMsal } from './msalTokens';
+import { issuedTokensOf, refreshWithMsal } from './msalTokens';
 
 export type MsalCredential = Pick<
   NodeAuthOptions,
@@ -114,24 +114,9 @@ export class MsalIdentityProvider implements IdentityProvider {
   async refreshAccessToken(
     refresh: TokenRefresh,
   ): Promise<IssuedTokens & { accessToken: IssuedAccessToken }> {
-    // A refresh the provider throttled waits out its Retry-After here, without asking again.
-    const cause = `refresh\n${refresh.refreshToken}\n${refresh.scopes.join(' ')}`;
-    const waitSeconds = this.holds.remainingSeconds(cause);
-    if (waitSeconds !== undefined) {
-      throw refreshThrottled(
-        waitSeconds,
-        `the token endpoint asked this refresh to wait (Retry-After); not asking again for ${waitSeconds} s`,
-      );
-    }
-    const { configuration } = await this.ready();
-    try {
-      return await refreshWithMsal(configuration, refresh);
-    } catch (error) {
-      if (isAuthError(error) && error.code === 'idp_throttled' && error.retryAfterSeconds) {
-        this.holds.hold(cause, error.retryAfterSeconds);
-      }
-      throw error;
-    }
+    // A throttled refresh is paused in the session's token cache (getAccessToken), on every
+    // instance: nothing to hold here.
+    return refreshWithMsal((await this.ready()).configuration, refresh);
   }
 
   async redeemCode(

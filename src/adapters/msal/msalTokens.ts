@@ -42,10 +42,14 @@ export async function refreshWithMsal(
     // Throttled (429, or a 5xx with Retry-After): the wait goes to the caller, as at sign-in.
     const waitSeconds = throttleSecondsOf(error);
     if (waitSeconds !== undefined) {
-      throw refreshThrottled(
-        waitSeconds,
+      throw new AuthError(
+        'idp_throttled',
         `token refresh throttled: ${describeUpstreamError(error)}`,
-        error,
+        {
+          cause: error,
+          retryAfterSeconds: waitSeconds,
+          details: `Wait ${waitSeconds} seconds and try again.`,
+        },
       );
     }
     const code = reasonOfTokenError(error);
@@ -61,15 +65,6 @@ export async function refreshWithMsal(
 }
 
 /** After a code redemption on a fresh client: what the session's token cache starts with. */
-/** idp_throttled for a refresh the provider asked to wait, passing the wait on. */
-export function refreshThrottled(seconds: number, message: string, cause?: unknown): AuthError {
-  return new AuthError('idp_throttled', message, {
-    cause,
-    retryAfterSeconds: seconds,
-    details: `Wait ${seconds} seconds and try again.`,
-  });
-}
-
 export async function issuedTokensOf(
   client: ConfidentialClientApplication,
   result: AuthenticationResult,

@@ -167,6 +167,72 @@ describe('getAccessToken', () => {
     ).rejects.toMatchObject({ code: 'token_exchange_failed' });
   });
 
+  it('when a refresh is throttled while the cached token has not expired, then every request on any instance gets that token without a table write or a token call until the Retry-After is over, then one refresh', async () => {
+    const h = await createHarness();
+    const session = seedSession(h);
+    const first = await getAccessToken(h.ctx, session, USER_READ);
+    h.clock.advance(3600 - 4 * 60); // due for refresh, 4 minutes left
+    h.idp.failNextRefresh = new AuthError('idp_throttled', 'slow down', { retryAfterSeconds: 30 });
+    await expect(getAccessToken(h.ctx, session, USER_READ)).resolves.toMatchObject({
+      token: first.token,
+    });
+    const [calls, writes] = [h.idp.refreshes.length, h.store.tokenCaches.writes];
+    h.clock.advance(20);
+    const instances = [instance(h), instance(h), instance(h)];
+    const during = await Promise.all(
+      Array.from({ length: 9 }, (_, i) =>
+        getAccessToken(instances[i % 3] as AuthContext, session, USER_READ),
+      ),
+    );
+    expect(new Set(during.map((t) => t.token))).toEqual(new Set([first.token]));
+    expect([h.idp.refreshes.length, h.store.tokenCaches.writes]).toEqual([calls, writes]);
+    h.clock.advance(10.001);
+    const after = await getAccessToken(instance(h), session, USER_READ);
+    expect(after.token).not.toBe(first.token);
+    expect(h.idp.refreshes).toHaveLength(calls + 1);
+  });
+
+  it('when a refresh is throttled and no token is left to serve, then idp_throttled with the seconds still to wait on any instance, without asking the token endpoint again', async () => {
+    const h = await createHarness();
+    const session = seedSession(h);
+    h.idp.failNextRefresh = new AuthError('idp_throttled', 'slow down', { retryAfterSeconds: 30 });
+    await expect(getAccessToken(h.ctx, session, USER_READ)).rejects.toMatchObject({
+      code: 'idp_throttled',
+      retryAfterSeconds: 30,
+    });
+    h.clock.advance(10);
+    const writes = h.store.tokenCaches.writes;
+    await expect(getAccessToken(instance(h), session, USER_READ)).rejects.toMatchObject({
+      code: 'idp_throttled',
+      retryAfterSeconds: 20,
+    });
+    expect([h.idp.refreshes.length, h.store.tokenCaches.writes]).toEqual([1, writes]);
+    h.clock.advance(20.001);
+    await expect(getAccessToken(instance(h), session, USER_READ)).resolves.toBeDefined();
+    expect(h.idp.refreshes).toHaveLength(2);
+  });
+
+  it('when the token endpoint is down while the cached token has not expired, then the requests of the next 30 s get that token at once, without waiting on the endpoint again', async () => {
+    const h = await createHarness();
+    const session = seedSession(h);
+    const first = await getAccessToken(h.ctx, session, USER_READ);
+    h.clock.advance(3600 - 4 * 60);
+    h.idp.failNextRefresh = new AuthError('token_exchange_failed', 'timeout');
+    await expect(getAccessToken(h.ctx, session, USER_READ)).resolves.toMatchObject({
+      token: first.token,
+    });
+    const calls = h.idp.refreshes.length;
+    h.clock.advance(29);
+    await expect(getAccessToken(instance(h), session, USER_READ)).resolves.toMatchObject({
+      token: first.token,
+    });
+    expect(h.idp.refreshes).toHaveLength(calls);
+    h.clock.advance(1.001);
+    const after = await getAccessToken(instance(h), session, USER_READ);
+    expect(after.token).not.toBe(first.token);
+    expect(h.idp.refreshes).toHaveLength(calls + 1);
+  });
+
   it('when a request waits on a refresh that fails for a while, then an older refusal kept in the cache is not its outcome', async () => {
     const h = await createHarness();
     const session = seedSession(h);
