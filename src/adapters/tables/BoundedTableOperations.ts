@@ -1,6 +1,7 @@
-import type { TableClient } from '@azure/data-tables';
+import type { TableClient, TableEntityResult } from '@azure/data-tables';
 import { AuthError } from '../../auth/errors';
 import { describe, isAbort, serviceCodeOf, statusOf } from './tableErrors';
+import { TableRequests } from './tableRequests';
 
 /** Statuses the caller decides about (missing, exists, changed); all else is an outage. */
 const PASSED_THROUGH = new Set([404, 409, 412]);
@@ -13,6 +14,8 @@ const TABLE_BEING_DELETED = 'TableBeingDeleted';
  * creates the table once, not once per store.
  */
 const tablesReady = new WeakMap<TableClient, Promise<void>>();
+/** ...and so do they their REST calls, over one keep-alive pool per client. */
+const requestsOf = new WeakMap<TableClient, TableRequests>();
 
 /** What each SDK call is given: the signal that ends it at the operation's deadline. */
 export type OperationOptions = { abortSignal: AbortSignal };
@@ -25,10 +28,37 @@ export type OperationOptions = { abortSignal: AbortSignal };
  * is an outage).
  */
 export class BoundedTableOperations {
+  /** The client's calls as plain REST (see tableRequests.ts), shared by the stores on it. */
+  readonly requests: TableRequests;
+
   constructor(
     private readonly client: TableClient,
     readonly budgetMs: number,
-  ) {}
+  ) {
+    let requests = requestsOf.get(client);
+    if (!requests) requestsOf.set(client, (requests = new TableRequests(client)));
+    this.requests = requests;
+  }
+
+  /** The row, or undefined when it (or the table) is missing. */
+  pointRead<T extends object>(
+    operation: string,
+    partition: string,
+    rowKey: string,
+  ): Promise<TableEntityResult<T> | undefined> {
+    return this.run(operation, (o) => this.requests.pointRead<T>(partition, rowKey, o), {
+      read: true,
+    });
+  }
+
+  /** Deletes the row; one already gone (signed out elsewhere, cleaned up) is not an error. */
+  async deleteRow(operation: string, partition: string, rowKey: string): Promise<void> {
+    try {
+      await this.run(operation, (o) => this.client.deleteEntity(partition, rowKey, o));
+    } catch (error) {
+      if (statusOf(error) !== 404) throw error;
+    }
+  }
 
   /**
    * `read`: a point read needs no table up front (a missing table is a 404 like a missing row),

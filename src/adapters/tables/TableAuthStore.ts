@@ -14,7 +14,7 @@ import type {
 import { FreshReads } from '../../auth/freshReads';
 import { SingleFlight } from '../../auth/singleFlight';
 import { BoundedTableOperations } from './BoundedTableOperations';
-import { TableRequests, type TransactionStep } from './tableRequests';
+import type { TransactionStep } from './tableRequests';
 import {
   FLOW_PREFIX,
   flowEntity,
@@ -54,7 +54,6 @@ export interface TableStoreOptions {
 
 export class TableAuthStore implements AuthStore {
   private readonly operations: BoundedTableOperations;
-  private readonly requests: TableRequests;
   /** A page's parallel calls (or an API client's) with one cookie share their reads. */
   private readonly sessionReads = new FreshReads<TableEntityResult<SessionEntity> | undefined>();
   /** ...and the idle-expiry write they would each make when it is due. */
@@ -66,7 +65,6 @@ export class TableAuthStore implements AuthStore {
     options: TableStoreOptions = { operationTimeoutMs: DEFAULT_STORAGE_TIMEOUT_MS },
   ) {
     this.operations = new BoundedTableOperations(client, options.operationTimeoutMs);
-    this.requests = new TableRequests(client);
   }
 
   partitionFor(createdAt: Date): string {
@@ -76,7 +74,7 @@ export class TableAuthStore implements AuthStore {
   async createFlow(flow: FlowRecord): Promise<void> {
     const entity = flowEntity(flow);
     try {
-      await this.operations.run('create flow', (o) => this.requests.insert(entity, o));
+      await this.operations.run('create flow', (o) => this.operations.requests.insert(entity, o));
     } catch (error) {
       // The flow id is 128 random bits: "already exists" is the SDK retrying our own write
       // whose first answer was lost.
@@ -85,7 +83,11 @@ export class TableAuthStore implements AuthStore {
   }
 
   async readFlow(key: RecordKey): Promise<StoredFlow | undefined> {
-    const entity = await this.read<FlowEntity>('read flow', key.partition, FLOW_PREFIX + key.id);
+    const entity = await this.operations.pointRead<FlowEntity>(
+      'read flow',
+      key.partition,
+      FLOW_PREFIX + key.id,
+    );
     if (!entity || entity.kind !== 'flow') return undefined;
     return { version: entity.etag, flow: flowOf(key, entity) };
   }
@@ -120,7 +122,9 @@ export class TableAuthStore implements AuthStore {
       }
     }
     try {
-      await this.operations.run('consume flow', (o) => this.requests.transaction(steps, o));
+      await this.operations.run('consume flow', (o) =>
+        this.operations.requests.transaction(steps, o),
+      );
       return 'consumed';
     } catch (error) {
       const status = statusOf(error);
@@ -135,7 +139,7 @@ export class TableAuthStore implements AuthStore {
   async readSession(key: RecordKey): Promise<SessionRecord | undefined> {
     const rowKey = SESSION_PREFIX + key.id;
     const entity = await this.sessionReads.read(`${key.partition}/${rowKey}`, () =>
-      this.read<SessionEntity>('read session', key.partition, rowKey),
+      this.operations.pointRead<SessionEntity>('read session', key.partition, rowKey),
     );
     // The row is shared; each caller gets a record of its own, so no handler sees another's edits.
     if (!entity || entity.kind !== 'session') return undefined;
@@ -161,14 +165,8 @@ export class TableAuthStore implements AuthStore {
     });
   }
 
-  async deleteSession(key: RecordKey): Promise<void> {
-    try {
-      await this.operations.run('delete session', (o) =>
-        this.client.deleteEntity(key.partition, SESSION_PREFIX + key.id, o),
-      );
-    } catch (error) {
-      if (statusOf(error) !== 404) throw error;
-    }
+  deleteSession(key: RecordKey): Promise<void> {
+    return this.operations.deleteRow('delete session', key.partition, SESSION_PREFIX + key.id);
   }
 
   /**
@@ -256,24 +254,9 @@ export class TableAuthStore implements AuthStore {
       // A row deleted meanwhile (logout) fails the whole batch: delete one by one instead.
       if (statusOf(error) !== 404) throw error;
       for (const rowKey of rowKeys) {
-        await this.operations
-          .run('delete expired', (o) => this.client.deleteEntity(partition, rowKey, o))
-          .catch((e: unknown) => {
-            if (statusOf(e) !== 404) throw e;
-          });
+        await this.operations.deleteRow('delete expired', partition, rowKey);
       }
     }
-  }
-
-  /** undefined for a missing row (or table): pointRead answers a 404 so, it never throws one. */
-  private read<T extends object>(
-    operation: string,
-    partition: string,
-    rowKey: string,
-  ): Promise<TableEntityResult<T> | undefined> {
-    return this.operations.run(operation, (o) => this.requests.pointRead<T>(partition, rowKey, o), {
-      read: true,
-    });
   }
 }
 

@@ -2,7 +2,6 @@ import type { TableClient, TableEntity } from '@azure/data-tables';
 import type { RecordKey } from '../../ports/AuthStore';
 import type { SessionGroups, SessionGroupsStore } from '../../ports/GroupDirectory';
 import { BoundedTableOperations } from './BoundedTableOperations';
-import { statusOf } from './tableErrors';
 
 /**
  * The groups resolved through Graph for a session (group overage), one row beside the session:
@@ -44,24 +43,13 @@ export class TableSessionGroupsStore implements SessionGroupsStore {
   }
 
   async readSessionGroups(session: RecordKey): Promise<SessionGroups | undefined> {
-    try {
-      // A point read needs no table up front: a missing table is a 404 like a missing row.
-      const entity = await this.operations.run(
-        'read session groups',
-        (options) =>
-          this.client.getEntity<SessionGroupsEntity>(
-            session.partition,
-            SESSION_GROUPS_PREFIX + session.id,
-            options,
-          ),
-        { read: true },
-      );
-      if (entity.kind !== 'groups') return undefined;
-      return { groupIds: decodeGroups(entity), resolvedAt: new Date(entity.resolvedAtMs) };
-    } catch (error) {
-      if (statusOf(error) === 404) return undefined;
-      throw error;
-    }
+    const entity = await this.operations.pointRead<SessionGroupsEntity>(
+      'read session groups',
+      session.partition,
+      SESSION_GROUPS_PREFIX + session.id,
+    );
+    if (entity?.kind !== 'groups') return undefined;
+    return { groupIds: decodeGroups(entity), resolvedAt: new Date(entity.resolvedAtMs) };
   }
 
   async writeSessionGroups(session: RecordKey, groups: SessionGroups): Promise<void> {
@@ -78,14 +66,12 @@ export class TableSessionGroupsStore implements SessionGroupsStore {
     );
   }
 
-  async deleteSessionGroups(session: RecordKey): Promise<void> {
-    try {
-      await this.operations.run('delete session groups', (options) =>
-        this.client.deleteEntity(session.partition, SESSION_GROUPS_PREFIX + session.id, options),
-      );
-    } catch (error) {
-      if (statusOf(error) !== 404) throw error;
-    }
+  deleteSessionGroups(session: RecordKey): Promise<void> {
+    return this.operations.deleteRow(
+      'delete session groups',
+      session.partition,
+      SESSION_GROUPS_PREFIX + session.id,
+    );
   }
 }
 

@@ -54,30 +54,20 @@ export class TableTokenCacheStore implements TokenCacheStore {
   }
 
   async readTokenCache(session: RecordKey): Promise<StoredTokenCache | undefined> {
-    try {
-      const entity = await this.operations.run(
-        'read token cache',
-        (options) =>
-          this.client.getEntity<TokenCacheEntity>(
-            session.partition,
-            TOKEN_CACHE_PREFIX + session.id,
-            options,
-          ),
-        { read: true },
-      );
-      if (entity.kind !== 'tokens' || !(entity.sealed instanceof Uint8Array)) return undefined;
-      return {
-        sealed: entity.sealed,
-        lease:
-          entity.leaseId && typeof entity.leaseUntilMs === 'number'
-            ? { id: entity.leaseId, until: new Date(entity.leaseUntilMs) }
-            : undefined,
-        version: entity.etag,
-      };
-    } catch (error) {
-      if (statusOf(error) === 404) return undefined;
-      throw error;
-    }
+    const entity = await this.operations.pointRead<TokenCacheEntity>(
+      'read token cache',
+      session.partition,
+      TOKEN_CACHE_PREFIX + session.id,
+    );
+    if (entity?.kind !== 'tokens' || !(entity.sealed instanceof Uint8Array)) return undefined;
+    return {
+      sealed: entity.sealed,
+      lease:
+        entity.leaseId && typeof entity.leaseUntilMs === 'number'
+          ? { id: entity.leaseId, until: new Date(entity.leaseUntilMs) }
+          : undefined,
+      version: entity.etag,
+    };
   }
 
   async replaceTokenCache(
@@ -100,13 +90,11 @@ export class TableTokenCacheStore implements TokenCacheStore {
     }
   }
 
-  async deleteTokenCache(session: RecordKey): Promise<void> {
-    try {
-      await this.operations.run('delete token cache', (options) =>
-        this.client.deleteEntity(session.partition, TOKEN_CACHE_PREFIX + session.id, options),
-      );
-    } catch (error) {
-      if (statusOf(error) !== 404) throw error;
-    }
+  deleteTokenCache(session: RecordKey): Promise<void> {
+    return this.operations.deleteRow(
+      'delete token cache',
+      session.partition,
+      TOKEN_CACHE_PREFIX + session.id,
+    );
   }
 }
