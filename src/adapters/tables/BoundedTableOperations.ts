@@ -28,16 +28,16 @@ export type OperationOptions = { abortSignal: AbortSignal };
  * is an outage).
  */
 export class BoundedTableOperations {
-  /** The client's calls as plain REST (see tableRequests.ts), shared by the stores on it. */
-  readonly requests: TableRequests;
-
   constructor(
     private readonly client: TableClient,
     readonly budgetMs: number,
-  ) {
-    let requests = requestsOf.get(client);
-    if (!requests) requestsOf.set(client, (requests = new TableRequests(client)));
-    this.requests = requests;
+  ) {}
+
+  /** The client's calls as plain REST (see tableRequests.ts), shared by the stores on it. */
+  get requests(): TableRequests {
+    let requests = requestsOf.get(this.client);
+    if (!requests) requestsOf.set(this.client, (requests = new TableRequests(this.client)));
+    return requests;
   }
 
   /** The row, or undefined when it (or the table) is missing. */
