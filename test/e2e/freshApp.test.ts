@@ -12,7 +12,9 @@ import os from 'node:os';
 import path from 'node:path';
 import type { Browser } from 'playwright-core';
 import { freePort, PROJECT_ROOT, spawnReady, type ManagedProcess } from '../../dev/processes';
+import { BrowserClient } from '../support/browserClient';
 import { launchChromium } from '../support/chromium';
+import { signIn, USERS } from '../support/signInSteps';
 import { TEST_USERS, userButton, waitForEmulatorLogin } from '../support/scaleOut';
 
 /**
@@ -84,38 +86,29 @@ app.http('health', { route: 'status', methods: ['GET'], authLevel: 'anonymous', 
   'src/functions/whoAmI.ts': readmeBlock('src/functions/whoAmI.ts'),
 };
 
-let appDir: string;
 let tarball: string;
+let appDir: string;
 let dev: ManagedProcess | undefined;
 let browser: Browser | undefined;
 let origin: string;
 let withoutPeers: { status: number | null; stderr: string };
+const appDirs: string[] = [];
+const servers: ManagedProcess[] = [];
 
-beforeAll(async () => {
-  if (!existsSync(path.join(PROJECT_ROOT, 'lib', 'index.js'))) {
-    throw new Error('lib/ is missing: run `npm run build` first (npm test does)');
-  }
-  appDir = mkdtempSync(path.join(os.tmpdir(), 'fresh-app-'));
-  // lib/ is built already (npm test builds first): pack it as is.
-  const packed = run(
-    'npm',
-    ['pack', '--ignore-scripts', '--silent', '--pack-destination', appDir],
-    PROJECT_ROOT,
-  );
-  tarball = path.join(appDir, packed.trim().split('\n').pop() ?? '');
-
+/** An app folder with `packageJson` that installs the tarball (from file) and @azure/functions. */
+function installApp(packageJson: Record<string, unknown>): string {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'fresh-app-'));
+  appDirs.push(dir);
   const functionsVersion = (
     JSON.parse(readFileSync(path.join(PROJECT_ROOT, 'package.json'), 'utf8')) as {
       devDependencies: Record<string, string>;
     }
   ).devDependencies['@azure/functions'];
   writeFileSync(
-    path.join(appDir, 'package.json'),
+    path.join(dir, 'package.json'),
     JSON.stringify({
-      name: 'fresh-functions-app',
       version: '1.0.0',
-      main: 'dist/src/{index.js,functions/*.js}',
-      scripts: { build: 'tsc', start: 'entra-functions-dev' },
+      ...packageJson,
       dependencies: {
         '@azure/functions': functionsVersion,
         'entra-functions-signin': `file:${tarball}`,
@@ -123,62 +116,88 @@ beforeAll(async () => {
     }),
   );
   // From npm's cache when it holds them (the same packages this repository installed).
-  run(
+  run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts'], dir);
+  return dir;
+}
+
+/** The app's dev dependencies, linked from this repository's node_modules, and its files. */
+function addToApp(dir: string, devDependencies: string[], files: Record<string, string>): void {
+  for (const name of devDependencies) {
+    mkdirSync(path.dirname(path.join(dir, 'node_modules', name)), { recursive: true });
+    symlinkSync(
+      path.join(PROJECT_ROOT, 'node_modules', name),
+      path.join(dir, 'node_modules', name),
+      'dir',
+    );
+  }
+  for (const [file, text] of Object.entries(files)) {
+    mkdirSync(path.dirname(path.join(dir, file)), { recursive: true });
+    writeFileSync(path.join(dir, file), text);
+  }
+}
+
+/** What `npx entra-functions-dev` runs; built already, and on free ports (tests share the machine). */
+async function serve(dir: string): Promise<{ dev: ManagedProcess; origin: string }> {
+  const port = await freePort();
+  const server = await spawnReady({
+    name: 'entra-functions-dev',
+    command: process.execPath,
+    args: [
+      path.join(dir, 'node_modules', '.bin', 'entra-functions-dev'),
+      '--no-build',
+      '--any-ports',
+      '--port',
+      String(port),
+    ],
+    cwd: dir,
+    env: { PATH: process.env.PATH, HOME: process.env.HOME, AUTH_DEV_HOST: 'local' },
+    readyPattern: /Press Ctrl-C to stop everything/,
+    timeoutMs: 90_000,
+  });
+  servers.push(server);
+  return { dev: server, origin: `http://localhost:${port}` };
+}
+
+beforeAll(async () => {
+  if (!existsSync(path.join(PROJECT_ROOT, 'lib', 'index.js'))) {
+    throw new Error('lib/ is missing: run `npm run build` first (npm test does)');
+  }
+  const packDir = mkdtempSync(path.join(os.tmpdir(), 'fresh-app-pack-'));
+  appDirs.push(packDir);
+  // lib/ is built already (npm test builds first): pack it as is.
+  const packed = run(
     'npm',
-    ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts'],
-    appDir,
+    ['pack', '--ignore-scripts', '--silent', '--pack-destination', packDir],
+    PROJECT_ROOT,
   );
+  tarball = path.join(packDir, packed.trim().split('\n').pop() ?? '');
+
+  appDir = installApp({
+    name: 'fresh-functions-app',
+    main: 'dist/src/{index.js,functions/*.js}',
+    scripts: { build: 'tsc', start: 'entra-functions-dev' },
+  });
   // Before the optional peers are there: the command says what to install.
   withoutPeers = spawnSync(
     process.execPath,
     [path.join(appDir, 'node_modules', '.bin', 'entra-functions-dev'), '--no-build'],
     { cwd: appDir, encoding: 'utf8', env: { PATH: process.env.PATH, AUTH_DEV_HOST: 'local' } },
   );
-  // The app's dev dependencies (npm i -D typescript @types/node azurite oidc-provider), linked
-  // from this repository's node_modules instead of downloaded again.
-  for (const name of ['typescript', '@types/node', 'azurite', 'oidc-provider']) {
-    mkdirSync(path.dirname(path.join(appDir, 'node_modules', name)), { recursive: true });
-    symlinkSync(
-      path.join(PROJECT_ROOT, 'node_modules', name),
-      path.join(appDir, 'node_modules', name),
-      'dir',
-    );
-  }
-  for (const [file, text] of Object.entries(APP_FILES)) {
-    mkdirSync(path.dirname(path.join(appDir, file)), { recursive: true });
-    writeFileSync(path.join(appDir, file), text);
-  }
+  // npm i -D typescript @types/node azurite oidc-provider
+  addToApp(appDir, ['typescript', '@types/node', 'azurite', 'oidc-provider'], APP_FILES);
   run(
     process.execPath,
     [path.join(appDir, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'],
     appDir,
   );
-
-  const port = await freePort();
-  origin = `http://localhost:${port}`;
-  dev = await spawnReady({
-    name: 'entra-functions-dev',
-    command: process.execPath,
-    // What `npx entra-functions-dev` runs; built already, and on free ports (tests share the machine).
-    args: [
-      path.join(appDir, 'node_modules', '.bin', 'entra-functions-dev'),
-      '--no-build',
-      '--any-ports',
-      '--port',
-      String(port),
-    ],
-    cwd: appDir,
-    env: { PATH: process.env.PATH, HOME: process.env.HOME, AUTH_DEV_HOST: 'local' },
-    readyPattern: /Press Ctrl-C to stop everything/,
-    timeoutMs: 90_000,
-  });
+  ({ dev, origin } = await serve(appDir));
   browser = await launchChromium();
 });
 
 afterAll(async () => {
   await browser?.close();
-  await dev?.stop();
-  if (appDir) rmSync(appDir, { recursive: true, force: true });
+  for (const server of servers) await server.stop();
+  for (const dir of appDirs) rmSync(dir, { recursive: true, force: true });
 });
 
 describe('a fresh v4 app with the packed package', () => {
@@ -238,6 +257,35 @@ describe('a fresh v4 app with the packed package', () => {
       expect(body.name).toBe(ADELE.name);
     } finally {
       await context.close();
+    }
+  });
+});
+
+describe('a fresh ES-module app (package.json "type": "module", plain JavaScript)', () => {
+  it("when it adds the README's lines as they are, then the sign-in works through it and its protected function answers for the user", async () => {
+    const dir = installApp({
+      name: 'fresh-esm-app',
+      type: 'module',
+      main: 'src/{index.js,functions/*.js}',
+    });
+    // The README's TypeScript lines are plain JavaScript too: import statements, no types.
+    addToApp(dir, ['azurite', 'oidc-provider'], {
+      'host.json': APP_FILES['host.json']!,
+      'src/index.js': readmeBlock('src/index.ts'),
+      'src/functions/whoAmI.js': readmeBlock('src/functions/whoAmI.ts'),
+    });
+    const esm = await serve(dir);
+    expect(esm.dev.output()).toMatch(/serving 7 functions/);
+    const client = new BrowserClient();
+    try {
+      const done = await signIn(client, esm.origin, { returnTo: '/api/whoAmI', user: USERS.megan });
+      expect([done.status, done.location]).toEqual([302, `${esm.origin}/api/whoAmI`]);
+      const who = await client.request(`${esm.origin}/api/whoAmI`, {
+        headers: { accept: 'application/json' },
+      });
+      expect([who.status, who.json()]).toEqual([200, { name: 'Megan Bowen' }]);
+    } finally {
+      await client.close();
     }
   });
 });
