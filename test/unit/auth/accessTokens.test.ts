@@ -37,6 +37,22 @@ async function contentsOf(h: Harness, session: SessionTokens) {
   };
 }
 
+/**
+ * A session whose token is due for refresh (4 minutes left) and whose refresh just failed with
+ * `error`: the cached token served anyway.
+ */
+async function servedWhileRefreshFails(error: AuthError) {
+  const h = await createHarness();
+  const session = seedSession(h);
+  const first = await getAccessToken(h.ctx, session, USER_READ);
+  h.clock.advance(3600 - 4 * 60); // due for refresh (5-minute margin), 4 minutes left
+  h.idp.failNextRefresh = error;
+  await expect(getAccessToken(h.ctx, session, USER_READ)).resolves.toMatchObject({
+    token: first.token,
+  });
+  return { h, session, first };
+}
+
 describe('getAccessToken', () => {
   it('when no token is cached, then one refresh; the next call is a cache hit', async () => {
     const h = await createHarness();
@@ -142,14 +158,9 @@ describe('getAccessToken', () => {
   });
 
   it('when a refresh fails while the cached token has not expired yet, then that token still serves; once it has, the error', async () => {
-    const h = await createHarness();
-    const session = seedSession(h);
-    const first = await getAccessToken(h.ctx, session, USER_READ);
-    h.clock.advance(3600 - 4 * 60); // due for refresh (5-minute margin), 4 minutes left
-    h.idp.failNextRefresh = new AuthError('idp_throttled', 'slow down', { retryAfterSeconds: 30 });
-    await expect(getAccessToken(h.ctx, session, USER_READ)).resolves.toMatchObject({
-      token: first.token,
-    });
+    const { h, session } = await servedWhileRefreshFails(
+      new AuthError('idp_throttled', 'slow down', { retryAfterSeconds: 30 }),
+    );
     expect((await contentsOf(h, session)).lease).toBeUndefined();
     h.clock.advance(4 * 60);
     h.idp.failNextRefresh = new AuthError('idp_throttled', 'slow down', { retryAfterSeconds: 30 });
@@ -168,14 +179,9 @@ describe('getAccessToken', () => {
   });
 
   it('when a refresh is throttled while the cached token has not expired, then every request on any instance gets that token without a table write or a token call until the Retry-After is over, then one refresh', async () => {
-    const h = await createHarness();
-    const session = seedSession(h);
-    const first = await getAccessToken(h.ctx, session, USER_READ);
-    h.clock.advance(3600 - 4 * 60); // due for refresh, 4 minutes left
-    h.idp.failNextRefresh = new AuthError('idp_throttled', 'slow down', { retryAfterSeconds: 30 });
-    await expect(getAccessToken(h.ctx, session, USER_READ)).resolves.toMatchObject({
-      token: first.token,
-    });
+    const { h, session, first } = await servedWhileRefreshFails(
+      new AuthError('idp_throttled', 'slow down', { retryAfterSeconds: 30 }),
+    );
     const [calls, writes] = [h.idp.refreshes.length, h.store.tokenCaches.writes];
     h.clock.advance(20);
     const instances = [instance(h), instance(h), instance(h)];
@@ -213,14 +219,9 @@ describe('getAccessToken', () => {
   });
 
   it('when the token endpoint is down while the cached token has not expired, then the requests of the next 30 s get that token at once, without waiting on the endpoint again', async () => {
-    const h = await createHarness();
-    const session = seedSession(h);
-    const first = await getAccessToken(h.ctx, session, USER_READ);
-    h.clock.advance(3600 - 4 * 60);
-    h.idp.failNextRefresh = new AuthError('token_exchange_failed', 'timeout');
-    await expect(getAccessToken(h.ctx, session, USER_READ)).resolves.toMatchObject({
-      token: first.token,
-    });
+    const { h, session, first } = await servedWhileRefreshFails(
+      new AuthError('token_exchange_failed', 'timeout'),
+    );
     const calls = h.idp.refreshes.length;
     h.clock.advance(29);
     await expect(getAccessToken(instance(h), session, USER_READ)).resolves.toMatchObject({
