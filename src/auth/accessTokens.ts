@@ -119,7 +119,7 @@ async function refreshOnce(
     if (!contents.refreshToken) {
       throw reauthentication('the refresh token was refused earlier', asked, claims);
     }
-    const paused = pausedAnswer(contents, scopes, claims, nowMs);
+    const paused = pausedAnswer(contents, scopes, claims, nowMs, waited ? startedMs : undefined);
     if (paused) return paused;
     if (stored.lease && stored.lease.until.getTime() > nowMs) {
       if (nowMs > deadlineMs) {
@@ -177,16 +177,20 @@ async function refreshUnderLease(
       throw failureOf(code, (error as Error).message, asked, claims, error);
     }
     if (code === 'consent_required') {
-      await release({ ...contents, lastFailure: { code, scopes, atMs } });
+      await release({ ...contents, lastFailure: { code, scopes, atMs }, refreshPause: undefined });
       throw failureOf(code, (error as Error).message, asked, claims, error);
     }
     // An outage, a timeout or a throttle: the tokens stay as they were, and the refresh pauses
     // (for the provider's Retry-After, or a short while) on every instance. Meanwhile a token
     // that has not expired yet still serves.
     const throttled = code === 'idp_throttled';
-    const pauseSeconds =
-      (throttled && (error as AuthError).retryAfterSeconds) || OUTAGE_PAUSE_SECONDS;
-    const refreshPause = { untilMs: atMs + pauseSeconds * 1000, throttled };
+    const pauseSeconds = throttled
+      ? ((error as AuthError).retryAfterSeconds ?? OUTAGE_PAUSE_SECONDS)
+      : OUTAGE_PAUSE_SECONDS;
+    const refreshPause =
+      pauseSeconds > 0
+        ? { scopes, atMs, untilMs: atMs + pauseSeconds * 1000, throttled }
+        : undefined;
     await release({ ...contents, refreshPause }).catch((releaseError: unknown) => {
       ctx.log.warn(
         `tokens: lease not released after a failed refresh: ${forLog(String(releaseError))}`,
@@ -211,27 +215,40 @@ async function refreshUnderLease(
 }
 
 /**
- * While the refresh is paused: the token that has not expired yet, or for a throttle without
- * one, idp_throttled with the seconds left; undefined when a refresh may go ahead. A claims
- * challenge does not take the old token, which the API has refused.
+ * While the refresh is paused: the token that has not expired yet (of any scopes: the provider
+ * is refusing or failing this session's refreshes). Without one, for the scopes whose refresh
+ * paused it: a throttle answers idp_throttled with the seconds left, and a request that waited
+ * on that very refresh (`waitedSinceMs`) fails with it rather than asking a provider that is
+ * down once more. Otherwise undefined: a refresh may go ahead.
  */
 function pausedAnswer(
   contents: TokenCacheContents,
   scopes: string[],
   claims: string | undefined,
   nowMs: number,
+  waitedSinceMs: number | undefined,
 ): AccessToken | undefined {
   const pause = contents.refreshPause;
   if (!pause || pause.untilMs <= nowMs) return undefined;
+  // A claims challenge does not take the old token, which the API has refused.
   const unexpired = claims ? undefined : findUnexpired(contents, scopes, nowMs);
   if (unexpired) return toAccessToken(unexpired);
-  if (!pause.throttled) return undefined;
-  const retryAfterSeconds = Math.ceil((pause.untilMs - nowMs) / 1000);
-  throw new AuthError(
-    'idp_throttled',
-    `the token endpoint asked this session's refresh to wait (Retry-After); not asking again for ${retryAfterSeconds} s`,
-    { retryAfterSeconds, details: `Wait ${retryAfterSeconds} seconds and try again.` },
-  );
+  if (pause.scopes.join(' ') !== scopes.join(' ')) return undefined;
+  if (pause.throttled) {
+    const retryAfterSeconds = Math.ceil((pause.untilMs - nowMs) / 1000);
+    throw new AuthError(
+      'idp_throttled',
+      `the token endpoint asked this session's refresh to wait (Retry-After); not asking again for ${retryAfterSeconds} s`,
+      { retryAfterSeconds, details: `Wait ${retryAfterSeconds} seconds and try again.` },
+    );
+  }
+  if (waitedSinceMs !== undefined && pause.atMs >= waitedSinceMs) {
+    throw new AuthError(
+      'token_exchange_failed',
+      'the token refresh this request waited for failed (the token endpoint did not answer)',
+    );
+  }
+  return undefined;
 }
 
 function openOrFail(

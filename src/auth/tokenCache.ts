@@ -27,11 +27,11 @@ export interface TokenCacheContents {
   accessTokens: CachedAccessToken[];
   lastFailure?: { code: TokenFailureCode; scopes: string[]; atMs: number };
   /**
-   * After a refresh the provider throttled (its Retry-After) or failed to answer (a short
-   * while): until then a token not yet expired serves without trying again, on every instance;
-   * with none left, a throttle is answered with the seconds still to wait.
+   * After a refresh of `scopes` that the provider throttled (for its Retry-After) or failed (a
+   * short while): until `untilMs` a token not yet expired serves without trying again, on every
+   * instance; with none left, a throttle of these scopes is answered with the seconds to wait.
    */
-  refreshPause?: { untilMs: number; throttled: boolean };
+  refreshPause?: { scopes: string[]; atMs: number; untilMs: number; throttled: boolean };
 }
 
 /** At most this many access tokens (one per API and scope set) are kept per session. */

@@ -196,7 +196,7 @@ beforeAll(async () => {
 
 afterAll(async () => {
   await browser?.close();
-  for (const server of servers) await server.stop();
+  await Promise.allSettled(servers.map((server) => server.stop()));
   for (const dir of appDirs) rmSync(dir, { recursive: true, force: true });
 });
 
@@ -286,6 +286,8 @@ describe('a fresh ES-module app (package.json "type": "module", plain JavaScript
       expect([who.status, who.json()]).toEqual([200, { name: 'Megan Bowen' }]);
     } finally {
       await client.close();
+      // Its Azurite and emulator go now, not with the other app's at the end.
+      await esm.dev.stop();
     }
   });
 });

@@ -70,7 +70,8 @@ describe('BoundedTableOperations', () => {
     await expect(read).rejects.toMatchObject({ code: 'storage_unavailable' });
     // An insert's own "already exists" still reaches the caller as the 409 it is.
     const exists = new RestError('exists', { statusCode: 409, code: 'EntityAlreadyExists' });
-    const insert = operations.run('read', () => Promise.reject(exists), { read: true });
+    const healthy = new BoundedTableOperations(countingClient() as unknown as TableClient, 1_000);
+    const insert = healthy.run('insert', () => Promise.reject(exists));
     await expect(insert).rejects.toBe(exists);
   });
 });

@@ -218,6 +218,51 @@ describe('getAccessToken', () => {
     expect(h.idp.refreshes).toHaveLength(2);
   });
 
+  it("when one API's refresh is throttled, then another API's first token is still asked for", async () => {
+    const h = await createHarness();
+    const session = seedSession(h);
+    h.idp.consentedScopes.add('mail.read');
+    h.idp.failNextRefresh = new AuthError('idp_throttled', 'slow down', { retryAfterSeconds: 600 });
+    await expect(getAccessToken(h.ctx, session, { scopes: ['Mail.Read'] })).rejects.toMatchObject({
+      code: 'idp_throttled',
+    });
+    await expect(getAccessToken(instance(h), session, USER_READ)).resolves.toMatchObject({
+      scopes: ['User.Read'],
+    });
+    expect(h.idp.refreshes).toHaveLength(2);
+  });
+
+  it('when the provider throttles with Retry-After 0, then nothing is paused', async () => {
+    const h = await createHarness();
+    const session = seedSession(h);
+    h.idp.failNextRefresh = new AuthError('idp_throttled', 'slow down', { retryAfterSeconds: 0 });
+    await expect(getAccessToken(h.ctx, session, USER_READ)).rejects.toMatchObject({
+      code: 'idp_throttled',
+    });
+    expect((await contentsOf(h, session)).contents?.refreshPause).toBeUndefined();
+    await expect(getAccessToken(h.ctx, session, USER_READ)).resolves.toBeDefined();
+  });
+
+  it('when requests on other instances wait on a refresh that fails (the provider down) and no token is left, then they fail with it instead of asking the provider in turn', async () => {
+    const h = await createHarness();
+    const session = seedSession(h);
+    h.idp.refreshDelayMs = 50;
+    h.idp.failNextRefresh = new AuthError('token_exchange_failed', 'timeout');
+    const results = await Promise.allSettled(
+      [instance(h), instance(h), instance(h)].map((ctx) => getAccessToken(ctx, session, USER_READ)),
+    );
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected', 'rejected']);
+    for (const result of results) {
+      expect((result as PromiseRejectedResult).reason).toMatchObject({
+        code: 'token_exchange_failed',
+      });
+    }
+    expect(h.idp.refreshes).toHaveLength(1);
+    // A request that starts after the failure tries again.
+    await expect(getAccessToken(h.ctx, session, USER_READ)).resolves.toBeDefined();
+    expect(h.idp.refreshes).toHaveLength(2);
+  });
+
   it('when the token endpoint is down while the cached token has not expired, then the requests of the next 30 s get that token at once, without waiting on the endpoint again', async () => {
     const { h, session, first } = await servedWhileRefreshFails(
       new AuthError('token_exchange_failed', 'timeout'),
@@ -250,7 +295,11 @@ describe('getAccessToken', () => {
     const failing = getAccessToken(instance(h), session, mail);
     const waiting = getAccessToken(instance(h), session, mail);
     await expect(failing).rejects.toMatchObject({ code: 'token_exchange_failed' });
-    await expect(waiting).resolves.toMatchObject({ scopes: ['Mail.Read'] });
+    // The waiter's outcome is the refresh it waited for, not the old consent_required.
+    await expect(waiting).rejects.toMatchObject({ code: 'token_exchange_failed' });
+    await expect(getAccessToken(h.ctx, session, mail)).resolves.toMatchObject({
+      scopes: ['Mail.Read'],
+    });
   });
 
   it('when a lease holder died, then the lease is taken over once it has run out', async () => {
