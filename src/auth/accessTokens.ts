@@ -196,13 +196,12 @@ async function refreshUnderLease(
         `tokens: lease not released after a failed refresh: ${forLog(String(releaseError))}`,
       );
     });
-    // Not after a claims challenge: the API has refused that token already.
-    const unexpired = claims ? undefined : findUnexpired(contents, scopes, atMs);
+    const unexpired = stillServing(contents, scopes, claims, atMs);
     if (!unexpired) throw error;
     ctx.log.warn(
       `tokens: refresh failed (${code ?? 'error'}); the cached token serves until it expires`,
     );
-    return toAccessToken(unexpired);
+    return unexpired;
   }
   const nowMs = ctx.clock.now().getTime();
   await release(withIssuedTokens(contents, issued, nowMs));
@@ -230,9 +229,8 @@ function pausedAnswer(
 ): AccessToken | undefined {
   const pause = contents.refreshPause;
   if (!pause || pause.untilMs <= nowMs) return undefined;
-  // A claims challenge does not take the old token, which the API has refused.
-  const unexpired = claims ? undefined : findUnexpired(contents, scopes, nowMs);
-  if (unexpired) return toAccessToken(unexpired);
+  const unexpired = stillServing(contents, scopes, claims, nowMs);
+  if (unexpired) return unexpired;
   if (pause.scopes.join(' ') !== scopes.join(' ')) return undefined;
   if (pause.throttled) {
     const retryAfterSeconds = Math.ceil((pause.untilMs - nowMs) / 1000);
@@ -249,6 +247,20 @@ function pausedAnswer(
     );
   }
   return undefined;
+}
+
+/**
+ * The cached token that still serves while its refresh cannot happen: not expired yet, and
+ * never after a claims challenge (the API has refused that token already).
+ */
+function stillServing(
+  contents: TokenCacheContents,
+  scopes: string[],
+  claims: string | undefined,
+  nowMs: number,
+): AccessToken | undefined {
+  const unexpired = claims ? undefined : findUnexpired(contents, scopes, nowMs);
+  return unexpired && toAccessToken(unexpired);
 }
 
 function openOrFail(
