@@ -1,3 +1,5 @@
+import { escapeHtml } from '../../src/functions/pages';
+
 /**
  * What the local host answers at `/` when no function has that route: Azure's Functions host
  * shows its own "up and running" page there (unless AzureWebJobsDisableHomepage is set), so
@@ -25,8 +27,4 @@ export function openablePaths(prefix: string, routes: readonly string[]): string
   return routes
     .filter((route) => !route.includes('{'))
     .map((route) => `/${[prefix, route].filter(Boolean).join('/')}`.replace(/\/+/g, '/'));
-}
-
-function escapeHtml(text: string): string {
-  return text.replace(/[&<>"']/g, (c) => `&#${c.charCodeAt(0)};`);
 }
