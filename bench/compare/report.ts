@@ -134,7 +134,6 @@ export interface Verdict {
   met: boolean;
 }
 
-/** Markdown, so the README's section is the bench's own output. */
 /** Figures printed beside the targets, with no target of their own: what explains them. */
 const BESIDE: Omit<Row, 'target'>[] = [
   {
@@ -158,6 +157,7 @@ const CPU_UNITS = [
   ['meManySessions', 'per /me, a session per client, c=50'],
 ] as const;
 
+/** Markdown, so the README's section is the bench's own output. */
 export function formatReport(
   reps: Repetition[],
   counts: Counts | undefined,

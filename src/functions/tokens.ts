@@ -31,7 +31,8 @@ export { claimsChallengeOf } from '../auth/claimsChallenge';
  * Throws AuthError `consent_required` or `reauthentication_required` (inside requireUser these
  * become a sign-in for a browser and 401 JSON for an API caller), `idp_throttled` (503 with
  * Retry-After), `token_exchange_failed` or `storage_unavailable`. While the provider cannot
- * refresh a token (down, throttling), a cached token that has not expired yet still serves. An API's claims challenge: pass `claims` (see claimsChallengeOf).
+ * refresh a token (down, throttling), a cached token that has not expired yet still serves.
+ * An API's claims challenge: pass `claims` (see claimsChallengeOf).
  */
 export async function getAccessToken(
   request: HttpRequest,
