@@ -1,4 +1,5 @@
 import type { RecordKey, SessionRecord, UserClaims } from '../ports/AuthStore';
+import type { SessionTokens } from './accessTokens';
 import type { AuthContext } from './AuthContext';
 import { readSessionCookie } from './cookies';
 import type { CurrentUser } from './results';
@@ -11,6 +12,14 @@ import { sha256 } from './secrets';
  */
 export function sessionKeyOf(partition: string, secret: string): RecordKey {
   return { partition, id: sha256(secret) };
+}
+
+/** The session cookie's row key and the secret that opens its token cache; none without one. */
+export function sessionTokensOf(
+  cookies: Readonly<Record<string, string>>,
+): SessionTokens | undefined {
+  const cookie = readSessionCookie(cookies);
+  return cookie && { key: sessionKeyOf(cookie.partition, cookie.secret), secret: cookie.secret };
 }
 
 /**

@@ -1,8 +1,7 @@
 import type { HttpRequest, InvocationContext } from '@azure/functions';
-import { readSessionCookie } from '../auth/cookies';
 import { AuthError } from '../auth/errors';
 import { groupsOfRequestUser, groupsOfSessionUser } from '../auth/groupMembership';
-import { sessionKeyOf } from '../auth/sessions';
+import { sessionTokensOf } from '../auth/sessions';
 import type { UserClaims } from '../ports/AuthStore';
 import { authContext } from '../composition';
 import { functionsLogger, requestCookies } from './http';
@@ -32,14 +31,9 @@ export async function groupsOfCheckedSession(
   user: UserClaims,
 ): Promise<readonly string[]> {
   if (!user.groupsOverage) return user.groups;
-  const cookie = readSessionCookie(requestCookies(request));
-  if (!cookie) {
+  const session = sessionTokensOf(requestCookies(request));
+  if (!session) {
     throw new AuthError('reauthentication_required', 'no session cookie to resolve groups with');
   }
-  const key = sessionKeyOf(cookie.partition, cookie.secret);
-  return groupsOfSessionUser(
-    authContext(functionsLogger(context)),
-    { key, secret: cookie.secret },
-    user,
-  );
+  return groupsOfSessionUser(authContext(functionsLogger(context)), session, user);
 }

@@ -7,7 +7,7 @@ import {
 import { clearCookie, readSessionCookie } from '../auth/cookies';
 import { AuthError, isAuthError } from '../auth/errors';
 import { sha256 } from '../auth/secrets';
-import { findCurrentSession, sessionKeyOf } from '../auth/sessions';
+import { findCurrentSession, sessionTokensOf } from '../auth/sessions';
 import { authContext } from '../composition';
 import {
   failureResponse,
@@ -60,14 +60,9 @@ export async function accessTokenOfCheckedSession(
   context: InvocationContext,
   options: AccessTokenRequest,
 ): Promise<AccessToken> {
-  const cookie = readSessionCookie(requestCookies(request));
-  if (!cookie) throw new Error('accessTokenOfCheckedSession without a session cookie');
-  const key = sessionKeyOf(cookie.partition, cookie.secret);
-  return acquireAccessToken(
-    authContext(functionsLogger(context)),
-    { key, secret: cookie.secret },
-    options,
-  );
+  const session = sessionTokensOf(requestCookies(request));
+  if (!session) throw new Error('accessTokenOfCheckedSession without a session cookie');
+  return acquireAccessToken(authContext(functionsLogger(context)), session, options);
 }
 
 /**
