@@ -13,7 +13,7 @@ import {
 } from './cookies';
 import { AuthError, isAuthError } from './errors';
 import { validateIdToken } from './idToken';
-import { aadstsCode, forDisplay, forLog } from './redact';
+import { aadstsCode, errorForLog, forDisplay, forLog } from './redact';
 import { checkParameter } from './requestLimits';
 import type { RedirectResult } from './results';
 import { constantTimeEqual, randomToken, SESSION_SECRET_BYTES, sha256 } from './secrets';
@@ -196,7 +196,7 @@ async function finish(
       .deleteTokenCache(previousKey)
       .then(() => store.deleteSession(previousKey))
       .catch((error) => {
-        log.warn(`callback: previous session not deleted: ${forLog(String(error))}`);
+        log.warn(`callback: previous session not deleted: ${errorForLog(error)}`);
       });
   }
   log.info(`callback: signed in oid=${user.oid} tid=${user.tid}`);
@@ -290,7 +290,7 @@ async function consumeQuietly(ctx: AuthContext, stored: StoredFlow): Promise<voi
   try {
     await ctx.store.consumeFlow(stored, ctx.clock.now());
   } catch (error) {
-    ctx.log.warn(`callback: could not consume the failed flow: ${forLog(String(error))}`);
+    ctx.log.warn(`callback: could not consume the failed flow: ${errorForLog(error)}`);
   }
 }
 

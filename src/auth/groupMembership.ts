@@ -4,7 +4,7 @@ import { getAccessToken, type SessionTokens } from './accessTokens';
 import type { AuthContext } from './AuthContext';
 import { readSessionCookie } from './cookies';
 import { AuthError } from './errors';
-import { forLog } from './redact';
+import { errorForLog } from './redact';
 import { findCurrentSession } from './sessions';
 
 /**
@@ -85,7 +85,7 @@ async function resolveThroughGraph(
     });
   } catch (error) {
     // The answer is right for this request; the next one asks Graph again.
-    ctx.log.warn(`groups: resolved groups not kept with the session: ${forLog(String(error))}`);
+    ctx.log.warn(`groups: resolved groups not kept with the session: ${errorForLog(error)}`);
   }
   ctx.log.info(`groups: resolved ${groupIds.length} groups through Microsoft Graph (overage)`);
   return groupIds;

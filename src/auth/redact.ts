@@ -4,6 +4,8 @@
  * PKCE verifier, tokens): anything shaped like one is replaced, whatever the provider meant.
  */
 
+import { isAuthError } from './errors';
+
 export const REDACTED = '[redacted]';
 
 /** Parameters whose value is a secret wherever it appears (`code=...`, `"client_secret": "..."`). */
@@ -44,6 +46,16 @@ export function redactSecrets(text: string): string {
 export function forLog(text: string, maxLength = 200): string {
   const flat = redactSecrets(text).replace(CONTROL_CHARACTERS, ' ').trim();
   return flat.length > maxLength ? `${flat.slice(0, maxLength)}...` : flat;
+}
+
+/**
+ * A caught error for a log line. An AuthError's message is this project's own, its outside parts
+ * already redacted (a storage code such as AuthorizationPermissionMismatch kept): redacting it
+ * again would hide them. Anything else is outside text.
+ */
+export function errorForLog(error: unknown): string {
+  if (isAuthError(error)) return `${error.code}: ${error.message.replace(CONTROL_CHARACTERS, ' ')}`;
+  return forLog(String(error));
 }
 
 /** Outside text for a page: secrets redacted, line breaks kept, bounded. */

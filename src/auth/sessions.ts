@@ -3,7 +3,7 @@ import type { SessionTokens } from './accessTokens';
 import type { AuthContext } from './AuthContext';
 import { readSessionCookie } from './cookies';
 import type { CurrentUser } from './results';
-import { forLog } from './redact';
+import { errorForLog } from './redact';
 import { sha256 } from './secrets';
 
 /**
@@ -80,7 +80,7 @@ export async function getCurrentUser(
         idleExpiresAt = extended;
       } catch (error) {
         // The session is valid as read; failing to slide it only shortens it.
-        ctx.log.warn(`session: idle expiry not extended: ${forLog(String(error))}`);
+        ctx.log.warn(`session: idle expiry not extended: ${errorForLog(error)}`);
       }
     }
   }

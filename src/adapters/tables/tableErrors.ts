@@ -35,11 +35,20 @@ export function isAbort(error: unknown): boolean {
   return name === 'AbortError' || name === 'TimeoutError';
 }
 
+/**
+ * Storage's error codes are a fixed vocabulary of letters (`AuthorizationPermissionMismatch`, the
+ * missing role assignment): shown as they are, where the redaction of the message around them
+ * would take a case change inside a word for a secret.
+ * @see https://learn.microsoft.com/rest/api/storageservices/table-service-error-codes
+ */
+const SERVICE_CODE = /^[A-Za-z]{1,64}$/;
+
 export function describe(error: unknown): string {
   if (error instanceof RestError) {
-    const status = error.statusCode ?? error.code ?? 'network error';
+    const status = String(error.statusCode ?? error.code ?? 'network error');
     const code = serviceCodeOf(error);
-    return forLog(`${status}${code && code !== status ? ` ${code}` : ''} ${error.message}`);
+    const shown = (text: string) => (SERVICE_CODE.test(text) ? text : forLog(text, 64));
+    return `${shown(status)}${code && code !== status ? ` ${shown(code)}` : ''} ${forLog(error.message)}`;
   }
   return forLog(error instanceof Error ? error.message : String(error));
 }

@@ -1,4 +1,5 @@
 import { RestError } from '@azure/core-rest-pipeline';
+import { randomBytes } from 'node:crypto';
 import type { TableClient } from '@azure/data-tables';
 import { BoundedTableOperations } from '../../../src/adapters/tables/BoundedTableOperations';
 
@@ -73,5 +74,27 @@ describe('BoundedTableOperations', () => {
     const healthy = new BoundedTableOperations(countingClient() as unknown as TableClient, 1_000);
     const insert = healthy.run('insert', () => Promise.reject(exists));
     await expect(insert).rejects.toBe(exists);
+  });
+
+  it('when storage refuses the identity (no role assignment), then the message names the service code, the rest redacted', async () => {
+    const signature = randomBytes(32).toString('base64');
+    const refused = new RestError(
+      `This request is not authorized to perform this operation using this permission. sig=${signature}`,
+      { statusCode: 403 },
+    );
+    // Point operations keep the service's code in details (serviceCodeOf).
+    Object.assign(refused, { details: { errorCode: 'AuthorizationPermissionMismatch' } });
+    const operations = new BoundedTableOperations(
+      countingClient() as unknown as TableClient,
+      1_000,
+    );
+    const failed = await operations
+      .run('read', () => Promise.reject(refused), { read: true })
+      .catch((e: unknown) => e as Error);
+    expect(failed).toMatchObject({ code: 'storage_unavailable' });
+    expect(failed.message).toContain(
+      '403 AuthorizationPermissionMismatch This request is not authorized',
+    );
+    expect(failed.message).not.toContain(signature);
   });
 });

@@ -1,6 +1,14 @@
 import fc from 'fast-check';
 import { randomBytes } from 'node:crypto';
-import { aadstsCode, forDisplay, forLog, REDACTED, redactSecrets } from '../../../src/auth/redact';
+import { AuthError } from '../../../src/auth/errors';
+import {
+  aadstsCode,
+  errorForLog,
+  forDisplay,
+  forLog,
+  REDACTED,
+  redactSecrets,
+} from '../../../src/auth/redact';
 
 /** What secrets look like here: random bytes as base64url (verifiers, codes), hex, base64. */
 const secretArbitrary = fc
@@ -60,5 +68,19 @@ describe('aadstsCode', () => {
   it('when a description names an AADSTS number, then it is found', () => {
     expect(aadstsCode('AADSTS65004: User declined to consent.')).toBe('AADSTS65004');
     expect(aadstsCode('no number here')).toBeUndefined();
+  });
+});
+
+describe('errorForLog', () => {
+  it('when an AuthError is logged again, then its already-safe words stay; other errors are outside text', () => {
+    const secret = randomBytes(32).toString('base64url');
+    const failure = new AuthError(
+      'storage_unavailable',
+      'Table Storage write failed: 403 AuthorizationPermissionMismatch denied\r\nnext',
+    );
+    expect(errorForLog(failure)).toBe(
+      'storage_unavailable: Table Storage write failed: 403 AuthorizationPermissionMismatch denied next',
+    );
+    expect(errorForLog(new Error(`client_secret=${secret}`))).not.toContain(secret);
   });
 });
