@@ -10,7 +10,16 @@ import { examplePath, exampleRoutes } from '../routes';
  * reason, so the page remembers, in sessionStorage, what it last saw.
  */
 export async function demo(): Promise<HttpResponseInit> {
-  // Read per request: registerSignIn may have moved the sign-in routes after this file loaded.
+  // The routes are read per request (registerSignIn may have moved them after this file
+  // loaded); the page, the same for every request, is built and encoded once per route set.
+  const routes = [signInPath('me'), signInPath('login'), signInPath('logout')].join(' ');
+  if (cached?.routes !== routes) cached = { routes, body: new TextEncoder().encode(demoPage()) };
+  return { status: 200, headers: { ...HTML_PAGE }, body: cached.body };
+}
+
+let cached: { routes: string; body: Uint8Array } | undefined;
+
+function demoPage(): string {
   const ME = signInPath('me');
   const LOGIN = `${signInPath('login')}?returnTo=${encodeURIComponent(examplePath('demo'))}`;
   const LOGOUT = signInPath('logout');
@@ -20,12 +29,9 @@ export async function demo(): Promise<HttpResponseInit> {
     examplePath('admin'),
     examplePath('members'),
   ];
-  return {
-    status: 200,
-    headers: { ...HTML_PAGE },
-    body: page(
-      'Entra ID sign-in on Azure Functions',
-      `<div class="card">
+  return page(
+    'Entra ID sign-in on Azure Functions',
+    `<div class="card">
   <h1>Entra ID sign-in on Azure Functions</h1>
   <p id="status" aria-live="polite">Checking your session&hellip;</p>
   <div id="signed-in" hidden>
@@ -39,7 +45,7 @@ export async function demo(): Promise<HttpResponseInit> {
     <p><a class="button" id="sign-in" href="${LOGIN}">Sign in</a></p>
   </div>
 </div>`,
-      `
+    `
 const SESSION_KEY = 'demo-session';
 (async () => {
   const status = document.getElementById('status');
@@ -87,8 +93,7 @@ const SESSION_KEY = 'demo-session';
   }
 })();
 `,
-    ),
-  };
+  );
 }
 
 app.http('demo', {
