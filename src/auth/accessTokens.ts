@@ -2,7 +2,7 @@ import type { RecordKey } from '../ports/AuthStore';
 import type { StoredTokenCache } from '../ports/TokenCacheStore';
 import type { AuthContext } from './AuthContext';
 import { AuthError, isAuthError } from './errors';
-import { forLog } from './redact';
+import { errorForLog } from './redact';
 import { randomToken } from './secrets';
 import {
   findUnexpired,
@@ -193,7 +193,7 @@ async function refreshUnderLease(
         : undefined;
     await release({ ...contents, refreshPause }).catch((releaseError: unknown) => {
       ctx.log.warn(
-        `tokens: lease not released after a failed refresh: ${forLog(String(releaseError))}`,
+        `tokens: lease not released after a failed refresh: ${errorForLog(releaseError)}`,
       );
     });
     const unexpired = stillServing(contents, scopes, claims, atMs);
