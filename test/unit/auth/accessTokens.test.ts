@@ -312,8 +312,10 @@ describe('getAccessToken', () => {
       { sealed: stored!.sealed, lease: { id: 'crashed', until } },
       stored!.version,
     );
+    const readsBefore = h.store.tokenCaches.reads;
     const waiting = getAccessToken(h.ctx, session, USER_READ);
-    await new Promise((r) => setTimeout(r, 120));
+    // Until it has found the live lease and read the row again: polling, not refreshing.
+    while (h.store.tokenCaches.reads < readsBefore + 2) await new Promise((r) => setTimeout(r, 5));
     expect(h.idp.refreshes).toHaveLength(0); // it waits while the lease runs
     h.clock.advance(REFRESH_LEASE_SECONDS + 1);
     await expect(waiting).resolves.toBeDefined();
