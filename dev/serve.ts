@@ -25,7 +25,8 @@ const USAGE = `Usage: npm run serve [-- options]
 Serves a built Azure Functions app (the folder with its package.json "main" and host.json;
 npm run serve here serves dist/) with the current settings (environment over
 local.settings.json): Azure Functions Core Tools when "func" is installed, else the local host
-(AUTH_DEV_HOST=local or func forces a choice). Starts no Azurite and no emulator: npm start does.`;
+(AUTH_DEV_HOST=local or func forces a choice). Starts no Azurite and no emulator: npm start does
+(npm start -- --instances <n> serves several against them).`;
 
 async function main(): Promise<void> {
   const env = localSettings();

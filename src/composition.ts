@@ -1,4 +1,3 @@
-import type { JWTVerifyGetKey } from 'jose';
 import { GraphGroupDirectory } from './adapters/graph/GraphGroupDirectory';
 import { createTableClient } from './adapters/tables/createTableClient';
 import { TableAuthStore } from './adapters/tables/TableAuthStore';
@@ -17,6 +16,7 @@ import { systemClock, type Clock } from './ports/Clock';
 import type { IdentityProvider } from './ports/IdentityProvider';
 import type { Logger } from './ports/Logger';
 import type { GroupDirectory, SessionGroupsStore } from './ports/GroupDirectory';
+import type { SigningKeys } from './ports/SigningKeys';
 import type { TokenCacheStore } from './ports/TokenCacheStore';
 
 /** The one place that turns settings into adapters and wires them to the ports. */
@@ -29,7 +29,7 @@ export interface AppServices {
   groupDirectory: GroupDirectory;
   refreshes: SingleFlight;
   identityProvider: IdentityProvider;
-  signingKeys: JWTVerifyGetKey;
+  signingKeys: SigningKeys;
   clock: Clock;
 }
 

@@ -1,10 +1,10 @@
-import type { JWTVerifyGetKey } from 'jose';
 import type { AuthConfig } from '../config';
 import type { AuthStore } from '../ports/AuthStore';
 import type { Clock } from '../ports/Clock';
 import type { GroupDirectory, SessionGroupsStore } from '../ports/GroupDirectory';
 import type { IdentityProvider } from '../ports/IdentityProvider';
 import type { Logger } from '../ports/Logger';
+import type { SigningKeys } from '../ports/SigningKeys';
 import type { TokenCacheStore } from '../ports/TokenCacheStore';
 import type { SingleFlight } from './singleFlight';
 
@@ -33,7 +33,7 @@ export interface AuthContext {
   refreshes: SingleFlight;
   identityProvider: IdentityProvider;
   /** The provider's signing keys, for ID token validation. */
-  signingKeys: JWTVerifyGetKey;
+  signingKeys: SigningKeys;
   clock: Clock;
   log: Logger;
 }

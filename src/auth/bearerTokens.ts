@@ -1,4 +1,5 @@
-import { errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import type { SigningKeys } from '../ports/SigningKeys';
 import type { UserClaims } from '../ports/AuthStore';
 import { AuthError, isAuthError } from './errors';
 import {
@@ -25,7 +26,7 @@ export interface AccessTokenExpectations {
   /** Empty: only the tenant a fixed (single-tenant) issuer names. */
   allowedTenants: readonly string[];
   now: Date;
-  keys: JWTVerifyGetKey;
+  keys: SigningKeys;
 }
 
 /** Who called with a valid token: a user through a client app, or an app on its own. */

@@ -1,4 +1,5 @@
-import { errors as joseErrors, jwtVerify, type JWTPayload, type JWTVerifyGetKey } from 'jose';
+import { errors as joseErrors, jwtVerify, type JWTPayload } from 'jose';
+import type { SigningKeys } from '../ports/SigningKeys';
 import type { UserClaims } from '../ports/AuthStore';
 import { AuthError, isAuthError } from './errors';
 import { constantTimeEqual } from './secrets';
@@ -34,7 +35,7 @@ export interface IdTokenExpectations {
   allowedTenants: readonly string[];
   nonce: string;
   now: Date;
-  keys: JWTVerifyGetKey;
+  keys: SigningKeys;
   /** The provider's id_token_signing_alg_values_supported, if announced. */
   algorithms?: readonly string[];
 }

@@ -95,6 +95,11 @@ describe('authorization in Chromium', () => {
     expect(await page.locator('body').innerText()).toContain('read from Microsoft Graph');
     expect(requests).toEqual({ login: 2, callback: 2 });
     await page.screenshot({ path: screenshotPath('members-overage'), fullPage: true });
+    // The demo page names the overage rather than showing "0 groups".
+    await page.goto(`${suite.app.appOrigin}/api/demo`);
+    expect(await page.locator('#claims [data-claim="groups"]').innerText()).toContain(
+      'group overage',
+    );
   });
 
   it('when Graph is down, then the page says groups_unavailable (not forbidden), and JSON is 503 with Retry-After', async () => {

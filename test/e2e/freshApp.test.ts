@@ -55,10 +55,11 @@ const APP_FILES: Record<string, string> = {
     version: '2.0',
     extensionBundle: { id: 'Microsoft.Azure.Functions.ExtensionBundle', version: '[4.*, 5.0.0)' },
   }),
+  // The quickstart's, plus the README's `types` line (azurite's @types need TypeScript 5.8).
   'tsconfig.json': JSON.stringify({
     compilerOptions: {
       module: 'commonjs',
-      target: 'es2022',
+      target: 'es6',
       outDir: 'dist',
       rootDir: '.',
       sourceMap: true,
@@ -92,11 +93,18 @@ let dev: ManagedProcess | undefined;
 let browser: Browser | undefined;
 let origin: string;
 let withoutPeers: { status: number | null; stderr: string };
+let tscVersion: string;
 const appDirs: string[] = [];
 const servers: ManagedProcess[] = [];
 
-/** An app folder with `packageJson` that installs the tarball (from file) and @azure/functions. */
-function installApp(packageJson: Record<string, unknown>): string {
+/**
+ * An app folder with `packageJson` that installs the tarball (from file), @azure/functions and
+ * `devDependencies` from the registry.
+ */
+function installApp(
+  packageJson: Record<string, unknown>,
+  devDependencies: Record<string, string> = {},
+): string {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'fresh-app-'));
   appDirs.push(dir);
   const functionsVersion = (
@@ -113,14 +121,15 @@ function installApp(packageJson: Record<string, unknown>): string {
         '@azure/functions': functionsVersion,
         'entra-functions-signin': `file:${tarball}`,
       },
+      devDependencies,
     }),
   );
-  // From npm's cache when it holds them (the same packages this repository installed).
+  // From npm's cache when it holds them.
   run('npm', ['install', '--prefer-offline', '--no-audit', '--no-fund', '--ignore-scripts'], dir);
   return dir;
 }
 
-/** The app's dev dependencies, linked from this repository's node_modules, and its files. */
+/** Dev dependencies linked from this repository's node_modules (no second download), and files. */
 function addToApp(dir: string, devDependencies: string[], files: Record<string, string>): void {
   for (const name of devDependencies) {
     mkdirSync(path.dirname(path.join(dir, 'node_modules', name)), { recursive: true });
@@ -172,24 +181,27 @@ beforeAll(async () => {
   );
   tarball = path.join(packDir, packed.trim().split('\n').pop() ?? '');
 
-  appDir = installApp({
-    name: 'fresh-functions-app',
-    main: 'dist/src/{index.js,functions/*.js}',
-    scripts: { build: 'tsc', start: 'entra-functions-dev' },
-  });
+  // The quickstart's TypeScript (^4: 4.9), not this repository's: the package's declarations
+  // must compile with what `func init` gives.
+  appDir = installApp(
+    {
+      name: 'fresh-functions-app',
+      main: 'dist/src/{index.js,functions/*.js}',
+      scripts: { build: 'tsc', start: 'entra-functions-dev' },
+    },
+    { typescript: '^4.0.0', '@types/node': '^20.x' },
+  );
   // Before the optional peers are there: the command says what to install.
   withoutPeers = spawnSync(
     process.execPath,
     [path.join(appDir, 'node_modules', '.bin', 'entra-functions-dev'), '--no-build'],
     { cwd: appDir, encoding: 'utf8', env: { PATH: process.env.PATH, AUTH_DEV_HOST: 'local' } },
   );
-  // npm i -D typescript @types/node azurite oidc-provider
-  addToApp(appDir, ['typescript', '@types/node', 'azurite', 'oidc-provider'], APP_FILES);
-  run(
-    process.execPath,
-    [path.join(appDir, 'node_modules', 'typescript', 'bin', 'tsc'), '-p', 'tsconfig.json'],
-    appDir,
-  );
+  // npm i -D azurite oidc-provider
+  addToApp(appDir, ['azurite', 'oidc-provider'], APP_FILES);
+  const tsc = path.join(appDir, 'node_modules', 'typescript', 'bin', 'tsc');
+  tscVersion = run(process.execPath, [tsc, '--version'], appDir).trim();
+  run(process.execPath, [tsc, '-p', 'tsconfig.json'], appDir);
   ({ dev, origin } = await serve(appDir));
   browser = await launchChromium();
 });
@@ -218,6 +230,10 @@ describe('a fresh v4 app with the packed package', () => {
     expect(
       entries.filter((e) => /\.test\.|\/test\/|\/infra\/|\.ts$/.test(e) && !e.endsWith('.d.ts')),
     ).toEqual([]);
+  });
+
+  it("when built with the quickstart's TypeScript 4, then the package's declarations compile (beforeAll's tsc)", () => {
+    expect(tscVersion).toMatch(/^Version 4\.9\./);
   });
 
   it('when azurite and oidc-provider are not installed, then entra-functions-dev says how to install them, in one line', () => {

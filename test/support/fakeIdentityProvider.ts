@@ -1,12 +1,6 @@
-import {
-  createLocalJWKSet,
-  exportJWK,
-  generateKeyPair,
-  SignJWT,
-  type JWTPayload,
-  type JWTVerifyGetKey,
-} from 'jose';
+import { createLocalJWKSet, exportJWK, generateKeyPair, SignJWT, type JWTPayload } from 'jose';
 import { randomUUID } from 'node:crypto';
+import type { SigningKeys } from '../../src/ports/SigningKeys';
 import { AuthError } from '../../src/auth/errors';
 import type {
   AuthorizationRequest,
@@ -26,7 +20,7 @@ export const FAKE_ISSUER = `https://idp.test/${FAKE_TENANT}/v2.0`;
 export async function testSigningKey(kid = 'test-key') {
   const { privateKey, publicKey } = await generateKeyPair('RS256', { extractable: true });
   const jwk = { ...(await exportJWK(publicKey)), kid, alg: 'RS256', use: 'sig' };
-  const keys: JWTVerifyGetKey = createLocalJWKSet({ keys: [jwk] });
+  const keys: SigningKeys = createLocalJWKSet({ keys: [jwk] });
   const sign = (claims: JWTPayload, header: Record<string, unknown> = {}) =>
     new SignJWT(claims).setProtectedHeader({ alg: 'RS256', kid, ...header }).sign(privateKey);
   return { privateKey, keys, sign, kid };
@@ -83,7 +77,7 @@ export class FakeIdentityProvider implements IdentityProvider {
   private issued = 0;
 
   private constructor(
-    readonly signingKeys: JWTVerifyGetKey,
+    readonly signingKeys: SigningKeys,
     private readonly sign: (claims: JWTPayload) => Promise<string>,
   ) {}
 

@@ -58,7 +58,9 @@ const SESSION_KEY = 'demo-session';
       status.dataset.state = 'signed-in';
       const claims = document.getElementById('claims');
       for (const key of ['name', 'preferred_username', 'email', 'oid', 'tid', 'roles', 'groups']) {
-        const value = Array.isArray(user[key]) ? user[key].length + ' (' + user[key].slice(0, 3).join(', ') + (user[key].length > 3 ? ', ...' : '') + ')' : user[key];
+        const value = key === 'groups' && user.groupsOverage
+          ? 'more than a token carries (group overage): read from Microsoft Graph when a function requires groups'
+          : Array.isArray(user[key]) ? user[key].length + ' (' + user[key].slice(0, 3).join(', ') + (user[key].length > 3 ? ', ...' : '') + ')' : user[key];
         if (value === undefined) continue;
         const dt = document.createElement('dt'); dt.textContent = key;
         const dd = document.createElement('dd'); dd.textContent = value; dd.dataset.claim = key;

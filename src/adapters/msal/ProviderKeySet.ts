@@ -1,12 +1,7 @@
-import {
-  createLocalJWKSet,
-  type CompactJWSHeaderParameters,
-  type FlattenedJWSInput,
-  type JSONWebKeySet,
-  type JWTVerifyGetKey,
-} from 'jose';
+import { createLocalJWKSet, type JSONWebKeySet } from 'jose';
 import { AuthError } from '../../auth/errors';
 import type { Logger } from '../../ports/Logger';
+import type { SignedTokenHeader, SignedTokenParts, SigningKeys } from '../../ports/SigningKeys';
 import { describeUpstreamError } from './describeUpstreamError';
 
 /**
@@ -36,7 +31,7 @@ export interface ProviderKeySetOptions {
 }
 
 interface CachedKeySet {
-  getKey: JWTVerifyGetKey;
+  getKey: SigningKeys;
   kids: ReadonlySet<string>;
   fetchedAt: number;
 }
@@ -58,10 +53,7 @@ export class ProviderKeySet {
   }
 
   /** For jose's jwtVerify. */
-  readonly getKey = async (
-    header: CompactJWSHeaderParameters,
-    token: FlattenedJWSInput,
-  ): Promise<Awaited<ReturnType<JWTVerifyGetKey>>> => {
+  readonly getKey: SigningKeys = async (header: SignedTokenHeader, token: SignedTokenParts) => {
     let keySet = await this.current();
     if (
       header.kid !== undefined &&
@@ -136,7 +128,7 @@ export class ProviderKeySet {
         Array.isArray(keys) ? 'answered an empty key set' : 'answered no key set',
       );
     }
-    let getKey: JWTVerifyGetKey;
+    let getKey: SigningKeys;
     try {
       getKey = createLocalJWKSet(body as JSONWebKeySet);
     } catch (error) {
