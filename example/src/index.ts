@@ -5,6 +5,7 @@ import './functions/hello';
 import './functions/profile';
 import './functions/admin';
 import './functions/members';
+import './functions/report';
 
 /**
  * The example app's entry, as any app using the package has one: the sign-in endpoints and the

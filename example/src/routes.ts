@@ -5,6 +5,7 @@ export const exampleRoutes = {
   profile: 'profile',
   admin: 'admin',
   members: 'members',
+  report: 'report',
 } as const;
 
 /** host.json's routePrefix. */

@@ -11,6 +11,11 @@ import { AuthError } from './errors';
  *   by a function that lists them (Entra's rule for APIs: check scp or roles).
  * - `appRoles`: app permissions of a daemon's app-only token (its `roles`): such a token is
  *   accepted only by a function that lists them; it has no user, so `roles`/`groups` do not apply.
+ *
+ * A browser session holds neither scopes nor app permissions, so a function that names only
+ * `scopes` and/or `appRoles` is an API for bearer callers: a session gets `forbidden`, never a
+ * pass for want of anything to check (as Microsoft.Identity.Web's RequiredScope refuses a
+ * principal without `scp`). To let sessions in as well, name the `roles` or `groups` they need.
  */
 export interface Requirements {
   roles?: readonly string[];
@@ -63,6 +68,11 @@ export function checkRequirements(grants: Grants, required: Requirements): void 
     }
     return;
   }
+  if (grants.caller === 'session' && !acceptsSessions(required)) {
+    throw forbidden(
+      `This is an API for bearer tokens: it needs ${bearerNeeds(required)}, which a browser session does not carry. Call it with an access token of this app's API in the Authorization header.`,
+    );
+  }
   if (grants.caller === 'delegated') {
     const scopes = required.scopes ?? [];
     if (scopes.length === 0) {
@@ -100,6 +110,20 @@ export function checkRequirements(grants: Grants, required: Requirements): void 
 /** Whether a function takes bearer tokens at all: it names what such a token must carry. */
 export function acceptsBearer(required: Requirements): boolean {
   return Boolean(required.scopes?.length || required.appRoles?.length);
+}
+
+/** Whether a browser session can meet the requirements: none, or roles or groups among them. */
+export function acceptsSessions(required: Requirements): boolean {
+  return Boolean(!acceptsBearer(required) || required.roles?.length || required.groups?.length);
+}
+
+function bearerNeeds(required: Requirements): string {
+  const needs: string[] = [];
+  if (required.scopes?.length) needs.push(`the delegated scope ${oneOf(required.scopes)}`);
+  if (required.appRoles?.length) {
+    needs.push(`the application permission ${oneOf(required.appRoles)}`);
+  }
+  return needs.join(' or ');
 }
 
 function forbidden(details: string): AuthError {

@@ -7,6 +7,7 @@ import type {
 import type { AccessToken } from '../auth/accessTokens';
 import {
   acceptsBearer,
+  acceptsSessions,
   checkRequirements,
   grantsOfBearer,
   grantsOfSession,
@@ -67,7 +68,8 @@ export interface RequireUserOptions extends Requirements {
 
 /**
  * Wraps a handler so it only runs for a signed-in user. Anonymous requests get 401 JSON when
- * they prefer JSON (APIs, fetch), otherwise a redirect to sign in and come back here. With
+ * they prefer JSON (APIs, fetch), otherwise a redirect to sign in and come back here (not for
+ * an API that names only `scopes` / `appRoles`, which no session meets: 401 there too). With
  * `roles`, `groups` or `scopes` (see Requirements), a user who lacks them gets `forbidden`
  * (403, a page naming what is missing, or JSON), never a redirect to sign in. With
  * `accessToken`, the handler also gets a token for those scopes; when the user must consent or
@@ -93,7 +95,7 @@ export function requireUser(
     let user: CurrentUser | undefined;
     try {
       user = await getUser(request, context);
-      if (!user) return anonymous(request, acceptsBearer(options));
+      if (!user) return anonymous(request, options);
       const grants = grantsOfSession(user.user);
       // Group overage: only a function that names groups asks Graph for them.
       if (options.groups?.length && grants.groupsUnknown) {
@@ -151,10 +153,11 @@ async function asBearerCaller(
   }
 }
 
-function anonymous(request: HttpRequest, takesBearer: boolean): HttpResponseInit {
-  if (prefersJson(request) || request.method !== 'GET') {
+function anonymous(request: HttpRequest, options: Requirements): HttpResponseInit {
+  // An API for bearer callers only: signing in would end in forbidden, so 401 even for a browser.
+  if (prefersJson(request) || request.method !== 'GET' || !acceptsSessions(options)) {
     const response = notSignedIn();
-    return takesBearer
+    return acceptsBearer(options)
       ? { ...response, headers: { ...response.headers, ...BEARER_CHALLENGE } }
       : response;
   }

@@ -3,7 +3,7 @@ import { promisify } from 'node:util';
 import { daemonAccessToken } from '../../dev/apiTokens';
 import { PROJECT_ROOT } from '../../dev/processes';
 import { TEST_CERT_DIR } from '../support/emulatorProcess';
-import { browserPool, USERS } from '../support/signInSteps';
+import { browserPool, signIn, USERS } from '../support/signInSteps';
 import { startStack, type Stack } from '../support/stack';
 import { userTokenResponse } from '../support/userApiToken';
 
@@ -176,4 +176,49 @@ describe('bearer tokens', () => {
     expect(stdout).toContain('WWW-Authenticate: Bearer');
     expect(stdout).not.toMatch(/eyJ[A-Za-z0-9_-]+\./);
   }, 60_000);
+});
+
+describe('an API for bearer tokens only (/api/report names only appRoles and scopes)', () => {
+  const reportUrl = () => `${stack.appOrigin}/api/report`;
+
+  it("when a daemon's or a user's token is sent, then it runs for that caller", async () => {
+    const daemon = await fetch(reportUrl(), {
+      headers: { authorization: `Bearer ${await daemonToken()}` },
+    });
+    expect(daemon.status).toBe(200);
+    expect(await daemon.json()).toMatchObject({ caller: 'app', clientAppId: expect.any(String) });
+    const user = await fetch(reportUrl(), { headers: { authorization: `Bearer ${adeleToken}` } });
+    expect([user.status, ((await user.json()) as { caller: string }).caller]).toEqual([
+      200,
+      'delegated',
+    ]);
+  });
+
+  it('when a signed-in browser session opens it, then forbidden (no session passes for want of a check), page and JSON', async () => {
+    const client = browsers.open();
+    const done = await signIn(client, stack.appOrigin, {
+      returnTo: '/api/demo',
+      user: USERS.adele,
+    });
+    expect(done.status).toBe(302);
+    const json = await client.request(reportUrl(), { headers: { accept: 'application/json' } });
+    expect(json.status).toBe(403);
+    expect(json.json()).toMatchObject({
+      error: 'forbidden',
+      message: expect.stringContaining(
+        ': This is an API for bearer tokens: it needs the delegated',
+      ),
+    });
+    const page = await client.request(reportUrl());
+    expect([page.status, page.headers.location]).toEqual([403, undefined]);
+    expect(page.body).toContain('data-reason="forbidden"');
+  });
+
+  it('when an anonymous browser opens it, then 401 with WWW-Authenticate: Bearer, not a sign-in that would end in forbidden', async () => {
+    const response = await fetch(reportUrl(), {
+      headers: { accept: 'text/html' },
+      redirect: 'manual',
+    });
+    expect([response.status, response.headers.get('www-authenticate')]).toEqual([401, 'Bearer']);
+  });
 });

@@ -1,4 +1,4 @@
-import { checkRequirements, type Grants } from '../../../src/auth/authorization';
+import { acceptsSessions, checkRequirements, type Grants } from '../../../src/auth/authorization';
 import { AuthError } from '../../../src/auth/errors';
 
 const reader: Grants = { caller: 'session', roles: ['Reader'], groups: ['g1'], scopes: [] };
@@ -52,15 +52,35 @@ describe('checkRequirements', () => {
     expect(denial(reader, { roles: ['Reader'], groups: ['g9'] }).code).toBe('forbidden');
   });
 
-  it('checks scopes on a user token, and not on a browser session (which has no token scopes)', () => {
+  it('checks scopes on a user token, and on a browser session only the roles or groups also named', () => {
     expect(denial({ ...token, scopes: ['Other'] }, { scopes: ['Orders.Read'] }).details).toContain(
       'the token has "Other"',
     );
-    expect(() => checkRequirements(reader, { scopes: ['Orders.Read'] })).not.toThrow();
+    expect(() =>
+      checkRequirements(reader, { scopes: ['Orders.Read'], roles: ['Reader'] }),
+    ).not.toThrow();
     // A user token still needs the user's role when one is required.
     expect(denial(token, { scopes: ['Orders.Read'], roles: ['Admin'] }).details).toContain(
       '"Admin"',
     );
+  });
+
+  it('refuses a browser session where only scopes or app permissions are named (an API for bearer tokens), never passes it for want of a check', () => {
+    for (const required of [
+      { appRoles: ['Data.Export.All'] },
+      { scopes: ['Orders.Write'] },
+      { scopes: ['Orders.Write'], appRoles: ['Data.Export.All'] },
+    ]) {
+      const refused = denial(reader, required);
+      expect(refused.code).toBe('forbidden');
+      expect(refused.details).toMatch(/^This is an API for bearer tokens: it needs the /);
+    }
+    expect(denial(reader, { appRoles: ['A.All'], scopes: ['S'] }).details).toContain(
+      'the delegated scope "S" or the application permission "A.All"',
+    );
+    expect(acceptsSessions({ appRoles: ['A.All'] })).toBe(false);
+    expect(acceptsSessions({ appRoles: ['A.All'], groups: ['g1'] })).toBe(true);
+    expect(acceptsSessions({})).toBe(true);
   });
 
   it('takes bearer tokens only where the function names what they must carry', () => {
