@@ -141,6 +141,10 @@ async function finish(
     // A duplicate of this callback running concurrently redeemed the code first: once it has
     // consumed the flow, this is a replay, not a provider failure.
     if (await consumedByAnother(ctx, stored)) return alreadyUsed(ctx, request, stored);
+    // The provider refused this code (no duplicate won): no reload can succeed, so the flow is
+    // consumed and a replay of the callback costs no further call at the token endpoint. A
+    // provider failure (timeout, 5xx) leaves it, for a reload to finish the sign-in.
+    if (isAuthError(error) && error.final) await consumeQuietly(ctx, stored);
     throw error;
   }
 

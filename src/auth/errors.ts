@@ -136,6 +136,8 @@ export class AuthError extends Error {
   readonly signIn?: SignInNeeds;
   /** Seconds before trying again is worth it (sent as Retry-After), when the cause says so. */
   readonly retryAfterSeconds?: number;
+  /** The same request again cannot succeed: the provider refused it, it did not fail. */
+  readonly final?: true;
 
   constructor(
     code: ReasonCode,
@@ -146,6 +148,7 @@ export class AuthError extends Error {
       status?: number;
       retryAfterSeconds?: number;
       signIn?: SignInNeeds;
+      final?: true;
     },
   ) {
     super(message, options?.cause === undefined ? undefined : { cause: options.cause });
@@ -156,6 +159,7 @@ export class AuthError extends Error {
     // A few uses of a code answer with another status, e.g. a cross-site logout is a 403.
     this.status = options?.status ?? REASONS[code].status;
     this.retryAfterSeconds = options?.retryAfterSeconds;
+    if (options?.final) this.final = true;
   }
 }
 

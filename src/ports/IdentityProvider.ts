@@ -56,7 +56,9 @@ export interface IdentityProvider {
   buildAuthorizationUrl(request: AuthorizationRequest): Promise<string>;
   /**
    * Redeems the code; returns the raw ID token for the flow to validate itself, and the tokens
-   * for calling APIs as the user.
+   * for calling APIs as the user. A provider that answered with a refusal (an OAuth error such
+   * as invalid_grant: the code expired, was used, or its PKCE verifier does not match) throws
+   * `token_exchange_failed` marked `final`; a provider that failed (timeout, 5xx) does not mark it.
    */
   redeemCode(redemption: CodeRedemption): Promise<{ idToken: string; tokens?: IssuedTokens }>;
   /**

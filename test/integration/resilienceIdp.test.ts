@@ -186,6 +186,26 @@ it('when the token endpoint answers 500 for one user, then token_exchange_failed
   expect(failed.status).toBe(502);
   expect(failed.json()).toMatchObject({ error: 'token_exchange_failed' });
   expect((await second.client.request(second.callbackUrl, json)).status).toBe(302);
+  // The provider failed, the code was never redeemed: a reload finishes this sign-in.
+  expect((await first.client.request(first.callbackUrl, json)).status).toBe(302);
+});
+
+it('when the token endpoint refuses the code (invalid_grant), then token_exchange_failed and the flow is spent: replays with other codes cost no token call', async () => {
+  const { client, callbackUrl } = await atCallback(USERS.megan);
+  const withCode = (code: string) => {
+    const url = new URL(callbackUrl);
+    url.searchParams.set('code', code);
+    return url.href;
+  };
+  const tokenCalls = () => idp().requests.filter((r) => TOKEN_ENDPOINT.test(r.path)).length;
+  const refused = await client.request(withCode('not-a-code'), json);
+  expect([refused.status, refused.json()]).toMatchObject([502, { error: 'token_exchange_failed' }]);
+  expect(tokenCalls()).toBe(1);
+  for (const code of ['still-not-a-code', new URL(callbackUrl).searchParams.get('code')!]) {
+    const replay = await client.request(withCode(code), json);
+    expect([replay.status, replay.json()]).toMatchObject([400, { error: 'state_already_used' }]);
+  }
+  expect(tokenCalls()).toBe(1);
 });
 
 it('when the token endpoint answers 200 with garbage, then token_exchange_failed (never invalid_id_token)', async () => {

@@ -124,11 +124,15 @@ export class FakeIdentityProvider implements IdentityProvider {
     }
     const grant = this.codes.get(redemption.code);
     this.codes.delete(redemption.code); // codes are single use, as at Entra
-    if (!grant) throw new AuthError('token_exchange_failed', 'invalid_grant: unknown or used code');
+    if (!grant) {
+      throw new AuthError('token_exchange_failed', 'invalid_grant: unknown or used code', {
+        final: true,
+      });
+    }
     const { createHash } = await import('node:crypto');
     const challenge = createHash('sha256').update(redemption.codeVerifier).digest('base64url');
     if (challenge !== grant.codeChallenge)
-      throw new AuthError('token_exchange_failed', 'invalid_grant: PKCE');
+      throw new AuthError('token_exchange_failed', 'invalid_grant: PKCE', { final: true });
     return {
       idToken: await this.sign(standardClaims({ nonce: grant.nonce, ...grant.claims })),
       tokens: { refreshToken: `rt-${randomUUID()}` },

@@ -153,10 +153,12 @@ export class MsalIdentityProvider implements IdentityProvider {
       // msal-node checks the token's nonce and shape itself: those are token failures, not
       // failures of the exchange.
       const tokenProblem = error instanceof MsalAuthError && ID_TOKEN_ERRORS.has(error.errorCode);
+      // Anything else came back from the provider as an OAuth error for this code (failures of
+      // the provider itself are UpstreamFailures): the same code will not do on a retry.
       throw new AuthError(
         tokenProblem ? 'invalid_id_token' : 'token_exchange_failed',
         `code redemption failed: ${describeUpstreamError(error)}`,
-        { cause: error },
+        { cause: error, final: true },
       );
     }
   }

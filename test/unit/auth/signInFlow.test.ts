@@ -4,6 +4,7 @@ import {
   MAX_FLOW_COOKIES,
   SESSION_COOKIE_NAME,
 } from '../../../src/auth/cookies';
+import { AuthError } from '../../../src/auth/errors';
 import { endSession } from '../../../src/auth/endSession';
 import { getCurrentUser } from '../../../src/auth/sessions';
 import { startLogin } from '../../../src/auth/startLogin';
@@ -257,6 +258,31 @@ describe('sign-in flow', () => {
     const query = h.idp.authorize(started.location);
     h.idp.failNextRedemption = Object.assign(new Error('boom'), { code: 'token_exchange_failed' });
     await expect(callback(h, browser, query)).rejects.toThrow('boom');
+  });
+
+  it('when the provider refuses the code (invalid_grant), then the flow is consumed: a replay with more codes never reaches the token endpoint', async () => {
+    const started = await login(h, browser);
+    const { state } = h.idp.authorize(started.location);
+    await expect(callback(h, browser, { code: 'junk', state })).rejects.toMatchObject({
+      code: 'token_exchange_failed',
+      final: true,
+    });
+    expect(h.store.unconsumedFlows()).toBe(0);
+    await expect(callback(h, browser, { code: 'junk-2', state })).rejects.toMatchObject({
+      code: 'state_already_used',
+    });
+    expect(h.idp.redeemed).toHaveLength(1);
+  });
+
+  it('when the provider fails (not a refusal), then the flow stays for a reload to finish the sign-in', async () => {
+    const started = await login(h, browser);
+    const query = h.idp.authorize(started.location);
+    h.idp.failNextRedemption = new AuthError('token_exchange_failed', 'token endpoint timed out');
+    await expect(callback(h, browser, query)).rejects.toMatchObject({
+      code: 'token_exchange_failed',
+    });
+    expect(h.store.unconsumedFlows()).toBe(1);
+    expect((await callback(h, browser, query)).kind).toBe('redirect');
   });
 
   it('when a user signs in again, then the previous session row is deleted', async () => {
