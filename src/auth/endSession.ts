@@ -2,15 +2,11 @@ import type { AuthContext } from './AuthContext';
 import { clearCookie, readSessionCookie, SESSION_COOKIE_NAME } from './cookies';
 import { AuthError } from './errors';
 import type { RedirectResult } from './results';
+import { describeOrigin, isSameOrigin, type RequestOrigin } from './sameOrigin';
 import { sessionKeyOf } from './sessions';
 
-export interface LogoutRequest {
-  url: URL;
+export interface LogoutRequest extends RequestOrigin {
   cookies: Readonly<Record<string, string>>;
-  /** The request's Origin header, if any. */
-  origin?: string;
-  /** The request's Sec-Fetch-Site header, if any. */
-  secFetchSite?: string;
 }
 
 /**
@@ -23,7 +19,13 @@ export async function endSession(
   ctx: AuthContext,
   request: LogoutRequest,
 ): Promise<RedirectResult> {
-  assertSameOrigin(request, ctx.config.redirectUri.origin);
+  if (!isSameOrigin(request, ctx.config.redirectUri.origin)) {
+    throw new AuthError(
+      'invalid_request',
+      `logout refused: not a same-origin request (${describeOrigin(request)})`,
+      { status: 403 },
+    );
+  }
   const postLogout = ctx.config.postLogoutRedirectUri.href;
   const cookie = readSessionCookie(request.cookies);
   const cookies =
@@ -50,17 +52,4 @@ export async function endSession(
   // Entra skips its account picker when given the login_hint claim back as logout_hint.
   if (session.user.login_hint) location.searchParams.set('logout_hint', session.user.login_hint);
   return { kind: 'redirect', location: location.href, cookies };
-}
-
-function assertSameOrigin(request: LogoutRequest, appOrigin: string): void {
-  const own = new Set([request.url.origin, appOrigin]);
-  const sameOrigin =
-    request.origin !== undefined ? own.has(request.origin) : request.secFetchSite === 'same-origin';
-  if (!sameOrigin) {
-    throw new AuthError(
-      'invalid_request',
-      `logout refused: not a same-origin request (Origin ${request.origin ?? 'absent'}, Sec-Fetch-Site ${request.secFetchSite ?? 'absent'})`,
-      { status: 403 },
-    );
-  }
 }

@@ -16,8 +16,9 @@ import {
 import { bearerTokenOf, type BearerCaller } from '../auth/bearerTokens';
 import { AuthError } from '../auth/errors';
 import type { CurrentUser } from '../auth/results';
+import { describeOrigin, isSameOrigin, type RequestOrigin } from '../auth/sameOrigin';
 import { getCurrentUser } from '../auth/sessions';
-import { authContext } from '../composition';
+import { authContext, services } from '../composition';
 import {
   failureResponse,
   functionsLogger,
@@ -40,7 +41,28 @@ export async function getUser(
   request: HttpRequest,
   context: InvocationContext,
 ): Promise<CurrentUser | undefined> {
-  return getCurrentUser(authContext(functionsLogger(context)), requestCookies(request));
+  const ctx = authContext(functionsLogger(context));
+  // A POST (PUT, PATCH, DELETE) from another origin's page gets no user: the session cookie
+  // alone does not say the user meant it.
+  const from = crossSiteChange(request, ctx.config.redirectUri.origin);
+  if (from) {
+    ctx.log.warn(`${request.method} from another origin: no user (${describeOrigin(from)})`);
+    return undefined;
+  }
+  return getCurrentUser(ctx, requestCookies(request));
+}
+
+const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/** A state-changing request not sent from the app's own pages: where it says it came from. */
+function crossSiteChange(request: HttpRequest, appOrigin: string): RequestOrigin | undefined {
+  if (SAFE_METHODS.has(request.method.toUpperCase())) return undefined;
+  const from: RequestOrigin = {
+    url: requestUrl(request),
+    origin: request.headers.get('origin') ?? undefined,
+    secFetchSite: request.headers.get('sec-fetch-site') ?? undefined,
+  };
+  return isSameOrigin(from, appOrigin) ? undefined : from;
 }
 
 /** The signed-in user, and the access token when requireUser was asked for one. */
@@ -94,6 +116,17 @@ export function requireUser(
     }
     let user: CurrentUser | undefined;
     try {
+      const from = crossSiteChange(request, services().config.redirectUri.origin);
+      if (from) {
+        throw new AuthError(
+          'invalid_request',
+          `cross-site ${request.method} refused (${describeOrigin(from)})`,
+          {
+            status: 403,
+            details: `This ${request.method} did not come from this app's own pages (its Origin is another site's, or it has none), so the session cookie does not count for it. API clients send Authorization: Bearer instead.`,
+          },
+        );
+      }
       user = await getUser(request, context);
       if (!user) return anonymous(request, options);
       const grants = grantsOfSession(user.user);

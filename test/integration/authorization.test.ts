@@ -74,3 +74,42 @@ describe('app roles', () => {
     expect(page.headers.location).toBe('/api/auth/login?returnTo=%2Fapi%2Fadmin');
   });
 });
+
+describe('state-changing requests with the session cookie', () => {
+  const hello = () => `${stack.appOrigin}/api/hello`;
+  const post = (client: BrowserClient, headers: Record<string, string>) =>
+    client.request(hello(), {
+      method: 'POST',
+      body: '{}',
+      headers: { accept: 'application/json', 'content-type': 'application/json', ...headers },
+    });
+
+  it("when a POST comes from the app's own page (Origin, or Sec-Fetch-Site without it), then it runs", async () => {
+    const client = await signedIn(USERS.megan);
+    const own = await post(client, { origin: stack.appOrigin, 'sec-fetch-site': 'same-origin' });
+    expect([own.status, own.json()]).toEqual([200, { hello: 'Megan Bowen', method: 'POST' }]);
+    expect((await post(client, { 'sec-fetch-site': 'same-origin' })).status).toBe(200);
+  });
+
+  it('when a POST with the session cookie comes from another origin, or says nothing of where it came from, then 403 invalid_request and the handler does not run', async () => {
+    const client = await signedIn(USERS.megan);
+    const origins: Record<string, string>[] = [
+      { origin: 'https://blog.contoso.test', 'sec-fetch-site': 'same-site' },
+      { origin: 'null' },
+      { 'sec-fetch-site': 'cross-site' },
+      {},
+    ];
+    for (const headers of origins) {
+      const refused = await post(client, headers);
+      expect([refused.status, refused.json()]).toMatchObject([
+        403,
+        { error: 'invalid_request', message: expect.stringContaining("this app's own pages") },
+      ]);
+    }
+    // A GET changes nothing: it is served whatever its origin (links from other sites).
+    const linked = await client.request(hello(), {
+      headers: { origin: 'https://blog.contoso.test', 'sec-fetch-site': 'cross-site' },
+    });
+    expect(linked.status).toBe(200);
+  });
+});

@@ -113,7 +113,11 @@ it('when users sign in, use the app, sign out and fail in every way, then no cod
   forged.searchParams.set('code', `${forged.searchParams.get('code')}x`);
   codes.add(forged.searchParams.get('code')!);
   expect((await bob.request(forged.href)).status).toBe(502); // token_exchange_failed
-  expect((await bob.request(bobs)).status).toBe(302); // the real code still works
+  // The refused code spent the flow: the real one is not redeemed after it (its code in no log).
+  expect((await bob.request(bobs)).status).toBe(400); // state_already_used
+  codes.add(new URL(bobs).searchParams.get('code')!);
+  const dave = browser();
+  expect((await dave.request(await callbackOf(dave))).status).toBe(302);
   const carol = browser();
   const cancelled = await carol.submitForm(
     await openLogin(carol, stack.appOrigin),
