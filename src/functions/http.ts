@@ -4,6 +4,7 @@ import type { CookieToSet } from '../auth/cookies';
 import { isAuthError, REASONS, type AuthError, type SignInNeeds } from '../auth/errors';
 import { checkCookieHeader } from '../auth/requestLimits';
 import type { RedirectResult } from '../auth/results';
+import type { RequestOrigin } from '../auth/sameOrigin';
 import type { Logger } from '../ports/Logger';
 import { routePath, routes } from '../routes';
 import { errorPage } from './pages';
@@ -23,6 +24,15 @@ export const HTML_PAGE = {
 
 export function requestUrl(request: HttpRequest): URL {
   return new URL(request.url);
+}
+
+/** Where the request says it was sent from (for the same-origin checks of auth/sameOrigin). */
+export function requestOrigin(request: HttpRequest): RequestOrigin {
+  return {
+    url: requestUrl(request),
+    origin: request.headers.get('origin') ?? undefined,
+    secFetchSite: request.headers.get('sec-fetch-site') ?? undefined,
+  };
 }
 
 /** The request's cookies; an oversized Cookie header is refused as invalid_request. */

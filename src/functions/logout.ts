@@ -6,7 +6,7 @@ import {
   HTML_PAGE,
   redirectResponse,
   requestCookies,
-  requestUrl,
+  requestOrigin,
   respond,
 } from './http';
 import { logoutPage } from './pages';
@@ -29,10 +29,8 @@ export async function logout(
   return respond(request, context, async () => {
     const ctx = authContext(functionsLogger(context));
     const result = await endSession(ctx, {
-      url: requestUrl(request),
+      ...requestOrigin(request),
       cookies: requestCookies(request),
-      origin: request.headers.get('origin') ?? undefined,
-      secFetchSite: request.headers.get('sec-fetch-site') ?? undefined,
     });
     return redirectResponse(result);
   });

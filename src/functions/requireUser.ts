@@ -5,6 +5,7 @@ import type {
   InvocationContext,
 } from '@azure/functions';
 import type { AccessToken } from '../auth/accessTokens';
+import type { AuthContext } from '../auth/AuthContext';
 import {
   acceptsBearer,
   acceptsSessions,
@@ -18,7 +19,7 @@ import { AuthError } from '../auth/errors';
 import type { CurrentUser } from '../auth/results';
 import { describeOrigin, isSameOrigin, type RequestOrigin } from '../auth/sameOrigin';
 import { getCurrentUser } from '../auth/sessions';
-import { authContext, services } from '../composition';
+import { authContext } from '../composition';
 import {
   failureResponse,
   functionsLogger,
@@ -27,6 +28,7 @@ import {
   notSignedIn,
   prefersJson,
   requestCookies,
+  requestOrigin,
   requestUrl,
 } from './http';
 import { BEARER_CHALLENGE, bearerCaller, bearerFailureResponse } from './bearer';
@@ -44,7 +46,7 @@ export async function getUser(
   const ctx = authContext(functionsLogger(context));
   // A POST (PUT, PATCH, DELETE) from another origin's page gets no user: the session cookie
   // alone does not say the user meant it.
-  const from = crossSiteChange(request, ctx.config.redirectUri.origin);
+  const from = crossSiteChange(request, ctx);
   if (from) {
     ctx.log.warn(`${request.method} from another origin: no user (${describeOrigin(from)})`);
     return undefined;
@@ -55,14 +57,10 @@ export async function getUser(
 const SAFE_METHODS = new Set(['GET', 'HEAD', 'OPTIONS']);
 
 /** A state-changing request not sent from the app's own pages: where it says it came from. */
-function crossSiteChange(request: HttpRequest, appOrigin: string): RequestOrigin | undefined {
+function crossSiteChange(request: HttpRequest, ctx: AuthContext): RequestOrigin | undefined {
   if (SAFE_METHODS.has(request.method.toUpperCase())) return undefined;
-  const from: RequestOrigin = {
-    url: requestUrl(request),
-    origin: request.headers.get('origin') ?? undefined,
-    secFetchSite: request.headers.get('sec-fetch-site') ?? undefined,
-  };
-  return isSameOrigin(from, appOrigin) ? undefined : from;
+  const from = requestOrigin(request);
+  return isSameOrigin(from, ctx.config.redirectUri.origin) ? undefined : from;
 }
 
 /** The signed-in user, and the access token when requireUser was asked for one. */
@@ -116,7 +114,8 @@ export function requireUser(
     }
     let user: CurrentUser | undefined;
     try {
-      const from = crossSiteChange(request, services().config.redirectUri.origin);
+      const ctx = authContext(functionsLogger(context));
+      const from = crossSiteChange(request, ctx);
       if (from) {
         throw new AuthError(
           'invalid_request',
@@ -127,7 +126,8 @@ export function requireUser(
           },
         );
       }
-      user = await getUser(request, context);
+      // The cross-site check is done: the session itself, as getUser reads it.
+      user = await getCurrentUser(ctx, requestCookies(request));
       if (!user) return anonymous(request, options);
       const grants = grantsOfSession(user.user);
       // Group overage: only a function that names groups asks Graph for them.
